@@ -1,0 +1,164 @@
+"""The Supple web app: the Gradio chat and the HTTP API over one ``Assistant``.
+
+``create_app(settings)`` builds it; ``python app.py`` serves it on SUPPLE_HOST:SUPPLE_PORT.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+import gradio as gr  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
+
+from assistant.errors import InputError, QuestionTooLong, SuppleError  # noqa: E402
+from assistant.pipeline import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from assistant.types import Answer, Citation, Kind  # noqa: E402
+
+TITLE = "Supple — ask the articles"
+
+
+def _escape_md(text: str) -> str:
+    """Reader- or article-supplied text shown as text, never as markup."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]<>()#+-.!|~" else ch for ch in text)
+
+
+def source_card(citation: Citation) -> str:
+    link = f" · [open the passage]({citation.url})" if citation.url else ""
+    return (
+        f"> **[{citation.n}] {_escape_md(citation.title)}** — {_escape_md(citation.section)}{link}\n"
+        f"> “{_escape_md(citation.text)}”"
+    )
+
+
+def render_answer(answer: Answer) -> str:
+    """The chat message: the reply, the source cards, the disclaimer."""
+    parts = [_escape_md(answer.text).replace("\\[", "[").replace("\\]", "]")]
+    if answer.kind == Kind.URGENT:
+        parts[0] = f"⚠️ **{parts[0]}**"
+    if answer.note:
+        parts.append(f"_{_escape_md(answer.note)}_")
+    if answer.citations:
+        parts.append("**Sources**\n\n" + "\n\n".join(source_card(c) for c in answer.citations))
+    parts.append(f"<sub>{_escape_md(answer.disclaimer)}</sub>")
+    return "\n\n".join(parts)
+
+
+def _history(messages: list[Any]) -> list[dict[str, str]]:
+    turns = []
+    for m in messages or []:
+        role = m.get("role") if isinstance(m, dict) else getattr(m, "role", None)
+        content = m.get("content") if isinstance(m, dict) else getattr(m, "content", None)
+        if isinstance(content, list):  # Gradio 6: a list of content parts
+            content = " ".join(
+                str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content
+            )
+        if role in ("user", "assistant") and isinstance(content, str):
+            turns.append({"role": role, "content": content})
+    return turns
+
+
+def build_chat(assistant: Assistant) -> gr.Blocks:
+    def respond(message: str, history: list[Any]) -> Iterator[str]:
+        try:
+            text = ""
+            for part in assistant.stream(message, _history(history)):
+                if isinstance(part, Answer):
+                    yield render_answer(part)
+                else:
+                    text += part
+                    yield _escape_md(text).replace("\\[", "[").replace("\\]", "]")
+        except SuppleError as error:
+            yield f"⚠️ {_escape_md(str(error))}"
+
+    with gr.Blocks(title=TITLE) as chat:
+        gr.Markdown(f"## {TITLE}\nAnswers come from the blog's articles, quoted and cited.")
+        gr.ChatInterface(
+            respond,
+            api_name="chat",
+            examples=[
+                "Which exercises strengthen the gluteus maximus?",
+                "How do weak glutes cause low back pain?",
+                "What do fascial adhesions do?",
+            ],
+            run_examples_on_click=True,
+            cache_examples=False,
+        )
+        gr.Markdown(
+            f"**Please note:** {assistant._prompt('disclaimer')}", elem_id="supple-disclaimer"
+        )
+    return chat
+
+
+def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
+    """The FastAPI app: the HTTP API, and the Gradio chat mounted at ``/``."""
+    assistant = assistant or Assistant(settings)
+    api = FastAPI(title="Supple", description="Answers readers' questions from the blog's articles.")
+    api.state.assistant = assistant
+
+    @api.get("/api/health")
+    def health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "chunks": assistant.chunk_count(),
+            "backend": assistant.answerer.name,
+        }
+
+    @api.post("/api/ask")
+    async def ask(request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+        except Exception:
+            return JSONResponse({"error": "The body must be JSON."}, status_code=400)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "The body must be a JSON object."}, status_code=400)
+        try:
+            answer = assistant.ask(body.get("question", ""), body.get("history") or [])
+        except QuestionTooLong as error:
+            return JSONResponse({"error": str(error)}, status_code=413)
+        except InputError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        except SuppleError as error:
+            return JSONResponse({"error": str(error)}, status_code=503)
+        return JSONResponse(answer.to_dict())
+
+    return gr.mount_gradio_app(api, build_chat(assistant), path="/", footer_links=["api"])
+
+
+def main() -> int:
+    import threading
+
+    import uvicorn
+
+    from ingest.run import run_ingest, status
+
+    try:
+        settings = Settings()
+        if status(settings).stale:
+            print("The index is missing or out of date: indexing the corpus first.", flush=True)
+            report = run_ingest(settings, progress=True)
+            print(f"indexed {report.articles} articles, {report.chunks} chunks", flush=True)
+        assistant = Assistant(settings)
+    except SuppleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    threading.Thread(target=assistant.warm_up, daemon=True).start()
+    print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(create_app(settings, assistant), host=settings.host, port=settings.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""python -m assistant ask "QUESTION" [--history FILE.json] [--backend NAME] [--json]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from assistant.errors import InputError, SuppleError
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m assistant", description="Ask the articles.")
+    sub = p.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question", help="the reader's question")
+    ask.add_argument("--history", type=Path, metavar="FILE.json", help="earlier turns, oldest first")
+    ask.add_argument("--backend", help="'extractive' or a chat model spec such as openai:MODEL")
+    ask.add_argument("--json", action="store_true", help="print the Answer object as JSON")
+    return p
+
+
+def _read_history(path: Path | None) -> list[dict[str, str]] | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the history file ({exc.strerror})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: the history file is not valid JSON ({exc})") from exc
+    if not isinstance(data, list):
+        raise InputError(f"{path}: the history must be a JSON list of {{role, content}} objects")
+    return data
+
+
+def format_answer(answer_dict: dict[str, object]) -> str:
+    lines = [str(answer_dict["text"])]
+    citations = answer_dict.get("citations") or []
+    if citations:
+        lines.append("")
+        for c in citations:  # type: ignore[attr-defined]
+            lines.append(f"[{c['n']}] {c['title']} — {c['section']}")
+            lines.append(f"    “{c['text']}”")
+            if c.get("url"):
+                lines.append(f"    {c['url']}")
+    lines += ["", str(answer_dict["disclaimer"])]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    args = parser().parse_args(argv)
+    from assistant.pipeline import Assistant
+    from assistant.settings import Settings
+
+    try:
+        settings = Settings()
+        if args.backend:
+            settings = settings.model_copy(update={"backend": args.backend})
+        history = _read_history(args.history)
+        answer = Assistant(settings).ask(args.question, history).to_dict()
+    except SuppleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(answer, ensure_ascii=False, indent=2) if args.json else format_answer(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

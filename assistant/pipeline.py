@@ -1,0 +1,141 @@
+"""The only orchestration: safety -> retrieve -> decide -> answer -> cite.
+
+``Assistant`` is what the chat, the HTTP API, the CLI and the eval all call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+from assistant.answer import Answerer, ExtractiveAnswerer
+from assistant.cite import finalize
+from assistant.coverage import assess, is_covered
+from assistant.errors import BackendError, InputError, QuestionTooLong
+from assistant.prompts import load_prompt
+from assistant.retrieve import Retriever, make_retriever
+from assistant.safety import check_question
+from assistant.settings import Settings
+from assistant.text import Vocabulary
+from assistant.types import Answer, Kind, Turn
+from ingest.embed import Embedder
+from ingest.schema import find_collection, open_client
+
+History = Sequence[Turn] | Sequence[dict[str, str]]
+
+
+def parse_history(history: History | None) -> list[Turn]:
+    turns: list[Turn] = []
+    for i, turn in enumerate(history or []):
+        if isinstance(turn, Turn):
+            turns.append(turn)
+            continue
+        if not isinstance(turn, dict):
+            raise InputError(f"history item {i + 1} must be an object with role and content")
+        role, content = turn.get("role"), turn.get("content")
+        if role not in ("user", "assistant") or not isinstance(content, str):
+            raise InputError(
+                f"history item {i + 1} needs role 'user' or 'assistant' and a text content"
+            )
+        turns.append(Turn(role, content))
+    return turns
+
+
+class Assistant:
+    """Answers readers' questions from the indexed articles."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        retriever: Retriever | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder()
+        self.retriever = retriever or make_retriever(settings.retriever, settings, self.embedder)
+        if answerer is None and settings.backend != "extractive":
+            raise BackendError(
+                f"unknown backend '{settings.backend}': choose 'extractive' (LLM backends "
+                "come with the llm extra)"
+            )
+        self.answerer = answerer or ExtractiveAnswerer(self.embedder, settings.max_quotes)
+        self.vocabulary = self._vocabulary()
+
+    def _vocabulary(self) -> Vocabulary:
+        collection = find_collection(open_client(self.settings), self.settings.collection)
+        held = collection.get(include=["documents", "metadatas"]) if collection else None
+        texts = list(held["documents"] or []) if held else []
+        metas = list(held["metadatas"] or []) if held else []
+        texts += [f"{m.get('title', '')} {m.get('section', '')}" for m in metas if m]
+        return Vocabulary(texts)
+
+    def chunk_count(self) -> int:
+        collection = find_collection(open_client(self.settings), self.settings.collection)
+        return collection.count() if collection else 0
+
+    def warm_up(self) -> None:
+        self.ask("Which exercises strengthen the gluteus maximus?")
+
+    def _prompt(self, name: str) -> str:
+        return load_prompt(self.settings.prompts_dir, name)
+
+    def _check(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("Please type a question.")
+        question = question.strip()
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionTooLong(
+                f"The question is {len(question)} characters long; "
+                f"the limit is {self.settings.max_question_chars}."
+            )
+        return question
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        """One reply: an answer with citations, not_covered, or urgent. Always a disclaimer."""
+        started = time.perf_counter()
+        question = self._check(question)
+        parse_history(history)
+        answer = self._answer(question)
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        return answer
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
+        """Yields the reply's text as it forms, then the full Answer."""
+        answer = self.ask(question, history)
+        for word in answer.text.split(" "):
+            yield word + " "
+        yield answer
+
+    def _reply(self, kind: Kind, prompt: str, **extra: object) -> Answer:
+        return Answer(
+            kind=kind,
+            text=self._prompt(prompt),
+            disclaimer=self._prompt("disclaimer"),
+            backend=self.answerer.name,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    def _answer(self, question: str) -> Answer:
+        verdict = check_question(question)
+        if verdict is not None:
+            return self._reply(verdict.kind, verdict.prompt)
+        vector = self.embedder.embed_query(question)
+        passages = self.retriever.retrieve(question, self.settings.k, query_vector=vector)
+        top = max((p.score for p in passages), default=0.0)
+        coverage = assess(question, passages, self.vocabulary, top)
+        if not passages or not is_covered(coverage, self.settings.min_relevance):
+            return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
+        draft = self.answerer.draft(question, passages, vector, list(coverage.terms))
+        text, citations = finalize(draft, passages)
+        if not citations:
+            return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
+        return Answer(
+            kind=Kind.ANSWER,
+            text=text,
+            citations=citations,
+            passages=passages,
+            disclaimer=self._prompt("disclaimer"),
+            backend=self.answerer.name,
+        )

@@ -1,0 +1,39 @@
+"""The assistant's settings: one pydantic tree, read from the environment by entry points only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from ingest.settings import StoreSettings
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+class Settings(StoreSettings):
+    """Everything the app, the CLI and the eval hand down to the ``Assistant``."""
+
+    backend: str = Field(
+        "extractive",
+        description="'extractive' or a LangChain chat model spec: 'openai:MODEL', 'ollama:MODEL'.",
+    )
+    llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    openai_api_key: str | None = Field(
+        None, validation_alias="OPENAI_API_KEY", description="API key for OpenAI-compatible servers."
+    )
+    host: str = Field("127.0.0.1", description="Where `python app.py` listens.")
+    port: int = Field(7860, description="Port `python app.py` listens on.")
+    allowed_origins: str = Field(
+        "", description="Comma-separated origins allowed to embed the widget and call the API."
+    )
+    prompts_dir: Path = Field(PROMPTS_DIR, description="Folder of prompt files.")
+    retriever: str = Field("dense", description="Retriever: 'hybrid', 'dense' or 'bm25'.")
+    k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    min_relevance: float = Field(
+        0.30,
+        description="Cosine similarity below which the best passage does not answer "
+        "(measured: docs/thresholds.md).",
+    )
+    max_question_chars: int = Field(1000, description="Longest question accepted.")
+    max_quotes: int = Field(3, description="Most quoted passages in an extractive reply.")

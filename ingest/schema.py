@@ -1,0 +1,110 @@
+"""The contract between ingest (the only writer) and the assistant (a reader).
+
+The nouns of a corpus, the metadata keys stored with each chunk, the model stamp, and how
+to open the Chroma collection. The assistant imports this module and ``ingest.embed`` only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ingest.errors import StoreError
+from ingest.settings import StoreSettings
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+# Metadata keys stored with every chunk.
+ARTICLE = "article"  # the article's slug
+TITLE = "title"
+SECTION = "section"  # "Heading > Sub-heading > List item lead"
+URL = "url"
+POSITION = "position"  # order of the chunk in its article
+SOURCE = "source"  # where the article was read from
+ARTICLE_HASH = "article_hash"  # hash of the whole article, to spot edits cheaply
+
+# Collection metadata: the embedding model the vectors were made with.
+MODEL_STAMP = "embedding_model"
+
+
+@dataclass(frozen=True)
+class Article:
+    """One blog article, cleaned: ``text`` is Markdown without page chrome."""
+
+    slug: str
+    title: str
+    text: str
+    source: str
+    url: str = ""
+    date: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article that knows where it sits. ``id`` is a content hash."""
+
+    id: str
+    article: str
+    title: str
+    section: str
+    text: str
+    url: str
+    position: int
+    source: str
+    article_hash: str
+
+    @property
+    def embedding_text(self) -> str:
+        """What is embedded: the passage with its title and section, for context."""
+        return f"{self.title} > {self.section}\n{self.text}" if self.section else self.text
+
+    def metadata(self) -> dict[str, str | int]:
+        return {
+            ARTICLE: self.article,
+            TITLE: self.title,
+            SECTION: self.section,
+            URL: self.url,
+            POSITION: self.position,
+            SOURCE: self.source,
+            ARTICLE_HASH: self.article_hash,
+        }
+
+
+def open_client(settings: StoreSettings) -> ClientAPI:
+    """The Chroma client the settings ask for: embedded in ``data_dir`` or a server."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        path = settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises many kinds; the reader needs one line
+        where = (
+            f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host
+            else f"the index in {settings.data_dir / 'chroma'}"
+        )
+        raise StoreError(f"cannot open {where}: {exc}") from exc
+
+
+def find_collection(client: ClientAPI, name: str) -> Collection | None:
+    """The collection, or None when it does not exist yet. Never attaches an embedding function."""
+    if name not in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
+        return None
+    return client.get_collection(name, embedding_function=None)  # type: ignore[arg-type]
+
+
+def collection_stamp(collection: Collection) -> Any:
+    return (collection.metadata or {}).get(MODEL_STAMP)

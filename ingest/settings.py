@@ -1,0 +1,34 @@
+"""Settings shared by ingest and the assistant: where the corpus and the index live.
+
+Only entry points instantiate these (that is when the environment and ``.env`` are read);
+everything below them is handed the object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StoreSettings(BaseSettings):
+    """Where articles come from and where the index is kept."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SUPPLE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of articles to index.")
+    data_dir: Path = Field(
+        Path("data"), description="Where the index, the SQLite file and logs live."
+    )
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; unset means the embedded store in data_dir."
+    )
+    chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
+    collection: str = Field("supple", description="Name of the Chroma collection.")
+
+    @property
+    def store_kind(self) -> str:
+        return "server" if self.chroma_host else "embedded"
