@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import sys
 from collections.abc import Iterator
@@ -31,8 +32,8 @@ TITLE = "Supple — ask the articles"
 
 
 def _escape_md(text: str) -> str:
-    """Reader- or article-supplied text shown as text, never as markup."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]<>()#+-.!|~" else ch for ch in text)
+    """Reader- or article-supplied text shown as text, never run as HTML."""
+    return html.escape(text, quote=False)
 
 
 def source_card(citation: Citation) -> str:
@@ -45,7 +46,7 @@ def source_card(citation: Citation) -> str:
 
 def render_answer(answer: Answer) -> str:
     """The chat message: the reply, the source cards, the disclaimer."""
-    parts = [_escape_md(answer.text).replace("\\[", "[").replace("\\]", "]")]
+    parts = [_escape_md(answer.text)]
     if answer.kind == Kind.URGENT:
         parts[0] = f"⚠️ **{parts[0]}**"
     if answer.note:
@@ -79,7 +80,7 @@ def build_chat(assistant: Assistant) -> gr.Blocks:
                     yield render_answer(part)
                 else:
                     text += part
-                    yield _escape_md(text).replace("\\[", "[").replace("\\]", "]")
+                    yield _escape_md(text)
         except SuppleError as error:
             yield f"⚠️ {_escape_md(str(error))}"
 

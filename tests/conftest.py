@@ -1,0 +1,77 @@
+"""Shared fixtures: the real model, a real Chroma index of the real corpus, a real Assistant.
+
+The network is blocked except loopback (pytest-socket, see pyproject addopts).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+}.items():
+    os.environ[_name] = _value
+
+from assistant.pipeline import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from ingest.embed import Embedder  # noqa: E402
+from ingest.run import run_ingest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+ARTICLE = CORPUS / "glute-hip-weakness-low-back-pain.md"
+SEED = REPO.parent / "shared" / "seeds" / "000_bc34cf1ef2d8e3a2.txt"
+
+
+def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **overrides: object) -> Settings:
+    """Settings for a test: never read from the environment or a .env file."""
+    return Settings.model_construct(  # type: ignore[call-arg]
+        **{
+            **Settings.model_construct().__dict__,
+            "corpus_dir": corpus_dir,
+            "data_dir": data_dir,
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    e = Embedder()
+    e.warm_up()
+    return e
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    """An index of the real corpus, built once per test session."""
+    settings = make_settings(tmp_path_factory.mktemp("data"))
+    run_ingest(settings, embedder=embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(indexed_settings: Settings, embedder: Embedder) -> Assistant:
+    return Assistant(indexed_settings, embedder=embedder)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private copy of the corpus a test may edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def fresh_settings(tmp_path: Path, corpus_copy: Path) -> Iterator[Settings]:
+    yield make_settings(tmp_path / "data", corpus_copy)
