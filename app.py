@@ -106,7 +106,9 @@ def build_chat(assistant: Assistant) -> gr.Blocks:
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """The FastAPI app: the HTTP API, and the Gradio chat mounted at ``/``."""
     assistant = assistant or Assistant(settings)
-    api = FastAPI(title="Supple", description="Answers readers' questions from the blog's articles.")
+    api = FastAPI(
+        title="Supple", description="Answers readers' questions from the blog's articles."
+    )
     api.state.assistant = assistant
 
     @api.get("/api/health")

@@ -16,7 +16,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question", help="the reader's question")
-    ask.add_argument("--history", type=Path, metavar="FILE.json", help="earlier turns, oldest first")
+    ask.add_argument(
+        "--history", type=Path, metavar="FILE.json", help="earlier turns, oldest first"
+    )
     ask.add_argument("--backend", help="'extractive' or a chat model spec such as openai:MODEL")
     ask.add_argument("--json", action="store_true", help="print the Answer object as JSON")
     return p

@@ -105,5 +105,5 @@ class ExtractiveAnswerer:
             quotes[n] = (passage, text)
             sentence = text.rstrip()
             end = "" if sentence[-1:] in ".!?" else "."
-            parts.append(f"{sentence.rstrip('.!?')} [{n}]{sentence[-1] if not end else end}")
+            parts.append(f"{sentence.rstrip('.!?')} [{n}]{end if end else sentence[-1]}")
         return Draft(" ".join(parts), quotes)

@@ -12,6 +12,7 @@ from assistant.answer import Answerer, ExtractiveAnswerer
 from assistant.cite import finalize
 from assistant.coverage import assess, is_covered
 from assistant.errors import BackendError, InputError, QuestionTooLong
+from assistant.followup import search_query
 from assistant.prompts import load_prompt
 from assistant.retrieve import Retriever, make_retriever
 from assistant.safety import check_question
@@ -96,8 +97,8 @@ class Assistant:
         """One reply: an answer with citations, not_covered, or urgent. Always a disclaimer."""
         started = time.perf_counter()
         question = self._check(question)
-        parse_history(history)
-        answer = self._answer(question)
+        turns = parse_history(history)
+        answer = self._answer(question, turns)
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
 
@@ -117,14 +118,15 @@ class Assistant:
             **extra,  # type: ignore[arg-type]
         )
 
-    def _answer(self, question: str) -> Answer:
+    def _answer(self, question: str, turns: list[Turn]) -> Answer:
         verdict = check_question(question)
         if verdict is not None:
             return self._reply(verdict.kind, verdict.prompt)
-        vector = self.embedder.embed_query(question)
-        passages = self.retriever.retrieve(question, self.settings.k, query_vector=vector)
+        query = search_query(question, turns)
+        vector = self.embedder.embed_query(query)
+        passages = self.retriever.retrieve(query, self.settings.k, query_vector=vector)
         top = max((p.score for p in passages), default=0.0)
-        coverage = assess(question, passages, self.vocabulary, top)
+        coverage = assess(query, passages, self.vocabulary, top)
         if not passages or not is_covered(coverage, self.settings.min_relevance):
             return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
         draft = self.answerer.draft(question, passages, vector, list(coverage.terms))

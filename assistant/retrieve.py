@@ -16,11 +16,21 @@ from assistant.errors import BackendError, StaleIndexError
 from assistant.settings import Settings
 from assistant.types import Passage
 from ingest.embed import Embedder
-from ingest.schema import ARTICLE, SECTION, TITLE, URL, collection_stamp, find_collection, open_client
+from ingest.schema import (
+    ARTICLE,
+    SECTION,
+    TITLE,
+    URL,
+    collection_stamp,
+    find_collection,
+    open_client,
+)
 
 
 class Retriever(Protocol):
-    def retrieve(self, query: str, k: int, query_vector: list[float] | None = None) -> list[Passage]:
+    def retrieve(
+        self, query: str, k: int, query_vector: list[float] | None = None
+    ) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first."""
         ...
 
@@ -61,7 +71,9 @@ class DenseRetriever:
         self.store = store
         self.embedder = embedder
 
-    def retrieve(self, query: str, k: int, query_vector: list[float] | None = None) -> list[Passage]:
+    def retrieve(
+        self, query: str, k: int, query_vector: list[float] | None = None
+    ) -> list[Passage]:
         vector = query_vector if query_vector is not None else self.embedder.embed_query(query)
         hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=k)
         # Chroma returns cosine distance; 1 - distance is the cosine similarity.
@@ -76,6 +88,4 @@ def make_retriever(name: str, settings: Settings, embedder: Embedder) -> Retriev
         case "dense":
             return DenseRetriever(open_store(settings, embedder), embedder)
         case _:
-            raise BackendError(
-                f"unknown retriever '{name}': choose one of {', '.join(RETRIEVERS)}"
-            )
+            raise BackendError(f"unknown retriever '{name}': choose one of {', '.join(RETRIEVERS)}")

@@ -65,7 +65,9 @@ _RED_FLAGS: list[tuple[str, str]] = [
 _RED_FLAG_RES = [(name, re.compile(p, re.I | re.S)) for name, p in _RED_FLAGS]
 
 # "A fall in my training volume" is not a fall: a fall *of the reader* needs the body.
-_FALSE_FALL = re.compile(r"\bfall(s|ing)? (in|of) (my |the )?(training|volume|numbers|price|temps?)", re.I)
+_FALSE_FALL = re.compile(
+    r"\bfall(s|ing)? (in|of) (my |the )?(training|volume|numbers|price|temps?)", re.I
+)
 
 _CLINICIAN = re.compile(
     r"\b(dose|dosage|dosing|mg|milligrams?|how (many|much) (pills|tablets)|prescri\w*|"

@@ -20,7 +20,9 @@ class Settings(StoreSettings):
     )
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
     openai_api_key: str | None = Field(
-        None, validation_alias="OPENAI_API_KEY", description="API key for OpenAI-compatible servers."
+        None,
+        validation_alias="OPENAI_API_KEY",
+        description="API key for OpenAI-compatible servers.",
     )
     host: str = Field("127.0.0.1", description="Where `python app.py` listens.")
     port: int = Field(7860, description="Port `python app.py` listens on.")

@@ -70,9 +70,10 @@ def load_markdown(path: Path) -> Article:
     if not body:
         raise SourceError(str(path), "no article text after the front matter")
     title = str(meta.get("title") or _first_heading(body) or path.stem.replace("-", " "))
-    tags = meta.get("tags") or ()
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.split(",") if t.strip()]
+    raw_tags = meta.get("tags") or []
+    if isinstance(raw_tags, str):
+        raw_tags = raw_tags.split(",")
+    tags = [str(t).strip() for t in raw_tags] if isinstance(raw_tags, list) else []
     return Article(
         slug=slugify(str(meta.get("slug") or path.stem)),
         title=title.strip(),
@@ -81,7 +82,7 @@ def load_markdown(path: Path) -> Article:
         url=str(meta.get("url") or ""),
         date=str(meta.get("date") or ""),
         author=str(meta.get("author") or ""),
-        tags=tuple(str(t) for t in tags),
+        tags=tuple(t for t in tags if t),
     )
 
 

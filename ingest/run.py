@@ -36,7 +36,9 @@ class IngestReport:
         }
 
 
-def corpus_chunks(settings: StoreSettings, sources: list[Path] | None = None) -> tuple[list[Chunk], list[SourceError], list[str]]:
+def corpus_chunks(
+    settings: StoreSettings, sources: list[Path] | None = None
+) -> tuple[list[Chunk], list[SourceError], list[str]]:
     loaded = load_paths(sources or [settings.corpus_dir])
     chunks = [chunk for article in loaded.articles for chunk in chunk_article(article)]
     return chunks, loaded.skipped, [a.slug for a in loaded.articles]

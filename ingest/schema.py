@@ -103,7 +103,7 @@ def find_collection(client: ClientAPI, name: str) -> Collection | None:
     """The collection, or None when it does not exist yet. Never attaches an embedding function."""
     if name not in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
         return None
-    return client.get_collection(name, embedding_function=None)  # type: ignore[arg-type]
+    return client.get_collection(name, embedding_function=None)
 
 
 def collection_stamp(collection: Collection) -> Any:

@@ -15,7 +15,14 @@ from tqdm import tqdm
 
 from ingest.embed import Embedder
 from ingest.errors import StoreError
-from ingest.schema import ARTICLE, MODEL_STAMP, Chunk, collection_stamp, find_collection, open_client
+from ingest.schema import (
+    ARTICLE,
+    MODEL_STAMP,
+    Chunk,
+    collection_stamp,
+    find_collection,
+    open_client,
+)
 from ingest.settings import StoreSettings
 
 BATCH = 128
@@ -39,7 +46,7 @@ class IndexStatus:
     stale: bool
 
 
-def _open_for_writing(settings: StoreSettings, embedder: Embedder, rebuild: bool):  # type: ignore[no-untyped-def]
+def _open_for_writing(settings: StoreSettings, embedder: Embedder, rebuild: bool):
     client = open_client(settings)
     existing = find_collection(client, settings.collection)
     rebuilt = False
@@ -50,7 +57,7 @@ def _open_for_writing(settings: StoreSettings, embedder: Embedder, rebuild: bool
         settings.collection,
         metadata={MODEL_STAMP: embedder.stamp},
         configuration={"hnsw": {"space": "cosine"}},
-        embedding_function=None,  # type: ignore[arg-type]  # never Chroma's own model
+        embedding_function=None,  # never Chroma's own model
     )
     return collection, rebuilt
 
@@ -95,16 +102,18 @@ def sync_index(
             vectors = embedder.encode([c.embedding_text for c in batch])
             collection.upsert(
                 ids=[c.id for c in batch],
-                embeddings=vectors,  # type: ignore[arg-type]
+                embeddings=vectors,
                 documents=[c.text for c in batch],
-                metadatas=[c.metadata() for c in batch],  # type: ignore[misc]
+                metadatas=[c.metadata() for c in batch],
             )
             bar.update(len(batch))
     for start in range(0, len(stale), 1000):
         collection.delete(ids=stale[start : start + 1000])
 
     total = collection.count()
-    articles = len({*(a for i, a in held_article.items() if i not in stale), *(c.article for c in new)})
+    articles = len(
+        {*(a for i, a in held_article.items() if i not in stale), *(c.article for c in new)}
+    )
     return SyncResult(articles, total, len(new), len(stale), rebuilt)
 
 

@@ -34,7 +34,7 @@ SEED = REPO.parent / "shared" / "seeds" / "000_bc34cf1ef2d8e3a2.txt"
 
 def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **overrides: object) -> Settings:
     """Settings for a test: never read from the environment or a .env file."""
-    return Settings.model_construct(  # type: ignore[call-arg]
+    return Settings.model_construct(
         **{
             **Settings.model_construct().__dict__,
             "corpus_dir": corpus_dir,

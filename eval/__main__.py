@@ -1,0 +1,33 @@
+"""python -m eval run SET.yaml [...] | bench [--quick] [--json OUT] | gaps [...]"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    args = sys.argv[1:] if argv is None else argv
+    commands = ("run", "bench", "gaps")
+    if not args or args[0] not in commands:
+        print(f"usage: python -m eval {{{','.join(commands)}}} ...", file=sys.stderr)
+        return 2
+    command, rest = args[0], args[1:]
+    if command == "run":
+        from eval.run import main as run_main
+
+        return run_main(rest)
+    if command == "bench":
+        from eval.bench import main as bench_main
+
+        return bench_main(rest)
+    from eval.gaps import main as gaps_main
+
+    return gaps_main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
