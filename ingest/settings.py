@@ -28,6 +28,29 @@ class StoreSettings(BaseSettings):
     )
     chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
     collection: str = Field("supple", description="Name of the Chroma collection.")
+    fetch_timeout: float = Field(
+        15.0, gt=0, description="Seconds to wait for a web server when fetching a URL."
+    )
+    fetch_max_bytes: int = Field(
+        5_000_000, gt=0, description="Largest file or web response read, in bytes."
+    )
+    fetch_delay: float = Field(
+        0.5, ge=0, description="Polite pause between two requests to the same host, seconds."
+    )
+    fetch_user_agent: str = Field(
+        "SuppleIngest/0.1 (+https://github.com/supple)",
+        description="User-Agent sent when fetching pages.",
+    )
+    follow_offsite: bool = Field(
+        False,
+        description="Fetch pages a sitemap or feed lists on other hosts than the blog's own.",
+    )
+    ingest_lock_wait: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds an ingest waits for another one on the same data_dir to end "
+        "before refusing.",
+    )
 
     @property
     def store_kind(self) -> str:
