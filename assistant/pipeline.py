@@ -122,7 +122,7 @@ class Assistant:
         verdict = check_question(question)
         if verdict is not None:
             return self._reply(verdict.kind, verdict.prompt)
-        query = search_query(question, turns)
+        query = self.vocabulary.rewrite(search_query(question, turns))
         vector = self.embedder.embed_query(query)
         passages = self.retriever.retrieve(query, self.settings.k, query_vector=vector)
         top = max((p.score for p in passages), default=0.0)

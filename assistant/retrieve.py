@@ -1,19 +1,35 @@
 """Find the passages that answer a question.
 
-Retrievers share one small Protocol; ``make_retriever`` picks one by name. The dense
-retriever reads the index through LangChain's Chroma integration, with the same embedder
-(and model stamp) ingest wrote it with.
+Three retrievers, each a LangChain ``BaseRetriever`` (``k`` in the constructor and on
+``invoke``) and each the assistant's ``Retriever`` (``retrieve`` -> ``Passage`` list):
+
+- ``dense``: cosine similarity of sentence embeddings, in Chroma (LangChain's integration);
+- ``bm25``: BM25 (bm25s) over stemmed words, readers' words mapped to the articles';
+- ``hybrid`` (the default): both rankings fused by reciprocal rank fusion.
+
+All three collapse near-duplicate passages and give every passage the same ``score``: the
+cosine similarity of the question and the passage, so one coverage threshold holds whatever
+ranks them. ``make_retriever`` picks one by name, in one place.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
+import bm25s
+import numpy as np
 from langchain_chroma import Chroma
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field
 
 from assistant.errors import BackendError, StaleIndexError
 from assistant.settings import Settings
+from assistant.text import Vocabulary, stems
 from assistant.types import Passage
 from ingest.embed import Embedder
 from ingest.schema import (
@@ -25,6 +41,13 @@ from ingest.schema import (
     find_collection,
     open_client,
 )
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+RETRIEVERS = ("hybrid", "dense", "bm25")
+RRF_C = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+DUPLICATE_JACCARD = 0.9  # passages sharing this share of their words are one passage
 
 
 class Retriever(Protocol):
@@ -49,7 +72,200 @@ def to_passage(doc: Document, rank: int, score: float) -> Passage:
     )
 
 
-def open_store(settings: Settings, embedder: Embedder) -> Chroma:
+@dataclass(frozen=True)
+class Snapshot:
+    """Every passage of the collection at one moment, with what lexical search needs."""
+
+    ids: tuple[str, ...]
+    docs: tuple[Document, ...]
+    vectors: np.ndarray  # one normalised row per passage
+    words: tuple[frozenset[str], ...]  # stems, for near-duplicate detection
+    bm25: bm25s.BM25 | None
+    vocabulary: Vocabulary
+    position: dict[str, int]
+
+    @classmethod
+    def of(cls, collection: Collection) -> Snapshot:
+        held = collection.get(include=["documents", "metadatas", "embeddings"])
+        ids = tuple(held["ids"])
+        metas = list(held["metadatas"] or [{} for _ in ids])
+        texts = list(held["documents"] or ["" for _ in ids])
+        docs = tuple(
+            Document(id=i, page_content=t or "", metadata=dict(m or {}))
+            for i, t, m in zip(ids, texts, metas, strict=True)
+        )
+        embeddings = held["embeddings"]
+        vectors = (
+            np.asarray(embeddings, dtype=np.float32)
+            if embeddings is not None and len(embeddings)
+            else np.zeros((0, 384), dtype=np.float32)
+        )
+        searchable = [
+            f"{d.metadata.get(TITLE, '')} {d.metadata.get(SECTION, '')} {d.page_content}"
+            for d in docs
+        ]
+        tokens = [stems(t) for t in searchable]
+        bm25 = None
+        if docs:
+            bm25 = bm25s.BM25()
+            bm25.index([t or ["\x00"] for t in tokens], show_progress=False)
+        return cls(
+            ids=ids,
+            docs=docs,
+            vectors=vectors,
+            words=tuple(frozenset(stems(d.page_content)) for d in docs),
+            bm25=bm25,
+            vocabulary=Vocabulary(searchable),
+            position={i: n for n, i in enumerate(ids)},
+        )
+
+
+class CorpusIndex:
+    """The collection's passages and their BM25 index, built once and kept.
+
+    Rebuilt when the collection's count changes, or when its ids change (checked at most
+    every ``refresh_seconds``: ingest may add one chunk and delete another).
+    """
+
+    def __init__(self, collection: Collection, refresh_seconds: float = 5.0) -> None:
+        self.collection = collection
+        self.refresh_seconds = refresh_seconds
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self.builds = 0  # how many times the index was (re)built
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            snap, now = self._snapshot, time.monotonic()
+            if snap is not None and self.collection.count() == len(snap.ids):
+                if now - self._checked < self.refresh_seconds:
+                    return snap
+                self._checked = now
+                if set(self.collection.get(include=[])["ids"]) == set(snap.ids):
+                    return snap
+            self._snapshot = Snapshot.of(self.collection)
+            self._checked = now
+            self.builds += 1
+            return self._snapshot
+
+
+@dataclass(frozen=True)
+class Hit:
+    index: int  # position in the snapshot
+    cosine: float
+    bm25: float
+    fused: float
+
+
+class PassageRetriever(BaseRetriever):
+    """Shared by the three retrievers: scoring, near-duplicates, LangChain and Passages."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: Chroma = Field(description="LangChain's Chroma over the index ingest wrote.")
+    corpus: CorpusIndex = Field(description="The passages and their BM25 index.")
+    embedder: Embedder = Field(description="The embedder the index was built with.")
+    k: int = Field(5, ge=1, description="Passages returned.")
+    fetch_k: int = Field(20, ge=1, description="Candidates each ranking offers before fusion.")
+
+    def _order(
+        self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
+    ) -> list[tuple[int, float]]:
+        """(snapshot position, fused score) best first; the retriever's own ranking."""
+        raise NotImplementedError
+
+    def _dense(self, snap: Snapshot, vector: np.ndarray, n: int) -> list[int]:
+        found = self.store.similarity_search_by_vector(vector.tolist(), k=n)
+        return [snap.position[d.id] for d in found if d.id in snap.position]
+
+    @staticmethod
+    def _lexical(lexical: np.ndarray, n: int) -> list[int]:
+        """The ``n`` best BM25 positions, leaving out passages sharing no word with the query."""
+        best = np.argsort(-lexical, kind="stable")[:n]
+        return [int(i) for i in best if lexical[i] > 0]
+
+    def hits(self, query: str, k: int, query_vector: list[float] | None = None) -> list[Hit]:
+        snap = self.corpus.snapshot()
+        if not snap.ids:
+            return []
+        query = snap.vocabulary.rewrite(query)
+        vector = np.asarray(
+            query_vector if query_vector is not None else self.embedder.embed_query(query),
+            dtype=np.float32,
+        )
+        cosines = snap.vectors @ vector
+        bm25 = np.asarray(snap.bm25.get_scores(stems(query))) if snap.bm25 is not None else cosines * 0
+        ordered = self._order(snap, vector, bm25, max(self.fetch_k, 4 * k))
+        out: list[Hit] = []
+        for index, fused in ordered:
+            words = snap.words[index]
+            if any(_jaccard(words, snap.words[h.index]) >= DUPLICATE_JACCARD for h in out):
+                continue  # a near-duplicate of a better passage
+            out.append(Hit(index, float(cosines[index]), float(bm25[index]), fused))
+            if len(out) == k:
+                break
+        return out
+
+    def retrieve(
+        self, query: str, k: int, query_vector: list[float] | None = None
+    ) -> list[Passage]:
+        snap = self.corpus.snapshot()
+        return [
+            to_passage(snap.docs[h.index], rank, h.cosine)
+            for rank, h in enumerate(self.hits(query, k, query_vector), 1)
+        ]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        snap = self.corpus.snapshot()
+        docs = []
+        for h in self.hits(query, int(kwargs.get("k") or self.k)):
+            doc = snap.docs[h.index]
+            scores = {"dense_score": h.cosine, "bm25_score": h.bm25, "fused_score": h.fused}
+            docs.append(
+                Document(id=doc.id, page_content=doc.page_content, metadata=doc.metadata | scores)
+            )
+        return docs
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+class DenseRetriever(PassageRetriever):
+    """Cosine similarity of sentence embeddings, in Chroma."""
+
+    def _order(
+        self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
+    ) -> list[tuple[int, float]]:
+        return [(i, 1.0 / (RRF_C + r)) for r, i in enumerate(self._dense(snap, vector, n), 1)]
+
+
+class BM25Retriever(PassageRetriever):
+    """BM25 over stemmed words; passages sharing no word with the question are not returned."""
+
+    def _order(
+        self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
+    ) -> list[tuple[int, float]]:
+        return [(i, 1.0 / (RRF_C + r)) for r, i in enumerate(self._lexical(lexical, n), 1)]
+
+
+class HybridRetriever(PassageRetriever):
+    """Dense and BM25 rankings fused by reciprocal rank fusion: sum of 1 / (60 + rank)."""
+
+    def _order(
+        self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
+    ) -> list[tuple[int, float]]:
+        fused: dict[int, float] = {}
+        for ranking in (self._dense(snap, vector, n), self._lexical(lexical, n)):
+            for r, i in enumerate(ranking, 1):
+                fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_C + r)
+        return sorted(fused.items(), key=lambda item: item[1], reverse=True)
+
+
+def open_store(settings: Settings, embedder: Embedder) -> tuple[Chroma, Collection]:
     """LangChain's Chroma over the index ingest wrote; refuses an index from another model."""
     client = open_client(settings)
     collection = find_collection(client, settings.collection)
@@ -61,31 +277,22 @@ def open_store(settings: Settings, embedder: Embedder) -> Chroma:
             f"The index was built with {stamp or 'an unknown model'}, not {embedder.stamp}: "
             "run `python -m ingest --rebuild`."
         )
-    return Chroma(client=client, collection_name=settings.collection, embedding_function=embedder)
+    store = Chroma(client=client, collection_name=settings.collection, embedding_function=embedder)
+    return store, collection
 
 
-class DenseRetriever:
-    """Cosine similarity of sentence embeddings, in Chroma."""
-
-    def __init__(self, store: Chroma, embedder: Embedder) -> None:
-        self.store = store
-        self.embedder = embedder
-
-    def retrieve(
-        self, query: str, k: int, query_vector: list[float] | None = None
-    ) -> list[Passage]:
-        vector = query_vector if query_vector is not None else self.embedder.embed_query(query)
-        hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=k)
-        # Chroma returns cosine distance; 1 - distance is the cosine similarity.
-        return [to_passage(doc, rank, 1.0 - dist) for rank, (doc, dist) in enumerate(hits, 1)]
+_CLASSES: dict[str, type[PassageRetriever]] = {
+    "hybrid": HybridRetriever,
+    "dense": DenseRetriever,
+    "bm25": BM25Retriever,
+}
 
 
-RETRIEVERS = ("dense",)
-
-
-def make_retriever(name: str, settings: Settings, embedder: Embedder) -> Retriever:
-    match name:
-        case "dense":
-            return DenseRetriever(open_store(settings, embedder), embedder)
-        case _:
-            raise BackendError(f"unknown retriever '{name}': choose one of {', '.join(RETRIEVERS)}")
+def make_retriever(name: str, settings: Settings, embedder: Embedder) -> PassageRetriever:
+    """The retriever called ``name``: 'hybrid', 'dense' or 'bm25'."""
+    if name not in _CLASSES:
+        raise BackendError(f"unknown retriever '{name}': choose one of {', '.join(RETRIEVERS)}")
+    store, collection = open_store(settings, embedder)
+    return _CLASSES[name](
+        store=store, corpus=CorpusIndex(collection), embedder=embedder, k=settings.k
+    )

@@ -7,8 +7,11 @@ import difflib
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
+
+from ingest.embed import packaged_model_path
 
 _stemmer = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -36,36 +39,85 @@ GENERIC_WORDS = frozenset(
     issue issues matter relate related relation connection connect""".split()
 )
 
-# Readers' words -> the articles' words (applied to whole phrases first).
+# Readers' words -> the articles' words (applied to whole phrases, longest first). Both the
+# articles and the questions pass through this map, so a reader's "butt" meets the author's
+# "glutes" in BM25, in the key-term check and in the dense query.
 SYNONYMS: dict[str, str] = {
     "thigh bone": "femur",
     "thighbone": "femur",
+    "thigh bones": "femur",
     "butt": "glutes",
+    "butts": "glutes",
     "buttock": "glutes",
     "buttocks": "glutes",
     "bum": "glutes",
     "booty": "glutes",
     "backside": "glutes",
-    "behind": "glutes",
+    "rear end": "glutes",
     "glute max": "gluteus maximus",
+    "glute maximus": "gluteus maximus",
+    "glutus": "gluteus",
     "low back": "lower back",
-    "lumbar spine": "lumbar spine",
     "lumbago": "lower back pain",
-    "iliotibial band": "iliotibial band",
     "it band": "iliotibial band",
     "itb": "iliotibial band",
-    "bridges": "bridges",
     "sciatica": "sciatic nerve",
     "tailbone": "pelvis",
     "hip bone": "pelvis",
-    "pelvic tilt": "pelvic tilt",
+    "hip bones": "pelvis",
+    "hip joint": "hip socket",
     "swayback": "hyperlordosis",
+    "sway back": "hyperlordosis",
     "arched back": "lower back arching",
-    "stiff": "stiff",
     "knots": "adhesions",
+    "knot": "adhesions",
     "scar tissue": "adhesions",
     "connective tissue": "fascia",
+    "fasha": "fascia",
+    "fashia": "fascia",
+    "facia": "fascia",
     "myofascial": "myofascial fascia",
+    "foam roller": "foam rolling",
+    "foam roll": "foam rolling",
+    "roller": "foam rolling",
+    "abs": "core",
+    "abdominals": "core",
+    "sore": "pain",
+    "soreness": "pain",
+    "ache": "pain",
+    "aches": "pain",
+    "aching": "pain",
+    "achy": "pain",
+    "hurt": "pain",
+    "hurts": "pain",
+    "hurting": "pain",
+    "painful": "pain",
+    "stable": "stability",
+    "steady": "stability",
+    "unstable": "instability",
+    "stronger": "strengthen",
+    "strong": "strengthen",
+    "strength": "strengthen",
+    "squats": "squatting",
+    "squat": "squatting",
+    "glute bridge": "glute bridges",
+    "bridge": "bridges",
+    "hip thrust": "hip thrusts",
+    "clamshell": "clamshells",
+    "deadlift": "deadlifts",
+    "monster walk": "monster walks",
+    "plank": "planks",
+    "dead bug": "dead bugs",
+    "quads": "rectus femoris",
+    "psoas muscle": "psoas",
+    "irritated": "irritation",
+    "pins and needles": "tingling",
+    "numb": "numbness",
+    "tired": "fatigue",
+    "tiredness": "fatigue",
+    "inward": "internally",
+    "turn in": "internally rotate",
+    "turns in": "internally rotate",
 }
 _SYNONYM_RE = re.compile(
     r"\b(" + "|".join(re.escape(k) for k in sorted(SYNONYMS, key=len, reverse=True)) + r")\b"
@@ -106,15 +158,62 @@ def key_terms(text: str) -> list[str]:
 _GENERIC_STEMS = frozenset(stem(w) for w in GENERIC_WORDS)
 
 
-class Vocabulary:
-    """The stems the indexed articles use; corrects a reader's typo to the nearest one."""
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole words of the embedding model's WordPiece vocabulary (about 20,000 common
+    English words). A word found there is a word, not a typo: "knee" or "diet" are never
+    'corrected' into a word the articles use, which would turn a question they do not
+    answer into one they seem to."""
+    try:
+        lines = (Path(packaged_model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
+    except (OSError, ImportError):
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and w.islower())
 
-    def __init__(self, texts: Iterable[str]) -> None:
-        self.stems: frozenset[str] = frozenset(s for t in texts for s in stems(t))
-        self._sorted = sorted(self.stems)
+
+class Vocabulary:
+    """The words the indexed articles use; corrects a reader's typo to the nearest one.
+
+    Only a word that is neither in the articles nor a common English word is corrected, and
+    only to a close article word (difflib ratio >= ``cutoff``): "glutues maximis" becomes
+    "gluteus maximus", "piriformus" becomes "piriformis"; "knee" stays "knee".
+    """
+
+    def __init__(
+        self,
+        texts: Iterable[str],
+        known_words: frozenset[str] | None = None,
+        cutoff: float = 0.72,
+    ) -> None:
+        self.words: frozenset[str] = frozenset(w for t in texts for w in words(t))
+        self.stems: frozenset[str] = frozenset(
+            stem(w) for w in self.words if w not in STOP_WORDS and len(w) > 1
+        )
+        self._candidates = sorted(w for w in self.words if len(w) >= 4 and w.isalpha())
+        self.known = english_words() if known_words is None else known_words
+        self.cutoff = cutoff
+        self._corrected: dict[str, str] = {}
+
+    def correct_word(self, word: str) -> str:
+        if (
+            len(word) < 4
+            or not word.isalpha()
+            or word in self.words
+            or word in self.known
+            or stem(word) in self.stems
+        ):
+            return word
+        if word not in self._corrected:
+            close = difflib.get_close_matches(word, self._candidates, n=1, cutoff=self.cutoff)
+            self._corrected[word] = close[0] if close else word
+        return self._corrected[word]
 
     def correct(self, term: str) -> str:
-        if term in self.stems or len(term) < 5:
-            return term
-        close = difflib.get_close_matches(term, self._sorted, n=1, cutoff=0.75)
-        return close[0] if close else term
+        """A stem corrected to the nearest article stem (kept for callers holding stems)."""
+        return stem(self.correct_word(term)) if term not in self.stems else term
+
+    def rewrite(self, text: str) -> str:
+        """``text`` as the articles would word it: lower-cased, readers' words mapped,
+        typos corrected. Used for every retriever's query and for the key-term check."""
+        fixed = _WORD.sub(lambda m: self.correct_word(m.group(0)), normalise(text))
+        return normalise(fixed)
