@@ -14,6 +14,7 @@ from assistant.coverage import assess, is_covered
 from assistant.errors import BackendError, InputError, QuestionTooLong
 from assistant.followup import search_query
 from assistant.prompts import load_prompt
+from assistant.questionlog import QuestionLog
 from assistant.retrieve import Retriever, make_retriever
 from assistant.safety import check_question
 from assistant.settings import Settings
@@ -52,8 +53,10 @@ class Assistant:
         embedder: Embedder | None = None,
         retriever: Retriever | None = None,
         answerer: Answerer | None = None,
+        question_log: QuestionLog | None = None,
     ) -> None:
         self.settings = settings
+        self.question_log = question_log  # when given, each ask is recorded for eval gaps
         self.embedder = embedder or Embedder()
         self.retriever = retriever or make_retriever(settings.retriever, settings, self.embedder)
         if answerer is None and settings.backend != "extractive":
@@ -77,7 +80,7 @@ class Assistant:
         return collection.count() if collection else 0
 
     def warm_up(self) -> None:
-        self.ask("Which exercises strengthen the gluteus maximus?")
+        self.ask("Which exercises strengthen the gluteus maximus?", log=False)
 
     def _prompt(self, name: str) -> str:
         return load_prompt(self.settings.prompts_dir, name)
@@ -93,13 +96,16 @@ class Assistant:
             )
         return question
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
+    def ask(self, question: str, history: History | None = None, *, log: bool = True) -> Answer:
         """One reply: an answer with citations, not_covered, or urgent. Always a disclaimer."""
         started = time.perf_counter()
         question = self._check(question)
         turns = parse_history(history)
         answer = self._answer(question, turns)
         answer.latency_ms = (time.perf_counter() - started) * 1000
+        if log and self.question_log is not None:
+            top = max((p.score for p in answer.passages), default=None)
+            self.question_log.record(question, str(answer.kind), top)
         return answer
 
     def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:

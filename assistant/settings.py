@@ -38,4 +38,21 @@ class Settings(StoreSettings):
         "(measured: docs/thresholds.md).",
     )
     max_question_chars: int = Field(1000, description="Longest question accepted.")
+    max_body_bytes: int = Field(
+        65536, ge=1024, description="Largest /api/ask request body in bytes (HTTP 413 above)."
+    )
+    rate_per_minute: int = Field(
+        20, ge=0, description="Questions per minute one client address may ask the API; 0 = no cap."
+    )
+    rate_per_day: int = Field(
+        500, ge=0, description="Questions per UTC day one client address may ask the API; 0 = no cap."
+    )
     max_quotes: int = Field(3, description="Most quoted passages in an extractive reply.")
+    question_log: bool = Field(
+        True,
+        description="Record each question's text, reply kind and top score (no IP or identity) "
+        "in data_dir/questions.sqlite3 for `python -m eval gaps`; false turns it off.",
+    )
+    question_log_days: float = Field(
+        90, gt=0, description="Days a logged question is kept before it is deleted."
+    )
