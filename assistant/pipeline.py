@@ -16,7 +16,7 @@ from assistant.followup import search_query
 from assistant.prompts import load_prompt
 from assistant.questionlog import QuestionLog
 from assistant.retrieve import Retriever, make_retriever
-from assistant.safety import check_question
+from assistant.safety import check_question, strip_hostile
 from assistant.settings import Settings
 from assistant.text import Vocabulary
 from assistant.types import Answer, Kind, Turn
@@ -125,9 +125,10 @@ class Assistant:
         )
 
     def _answer(self, question: str, turns: list[Turn]) -> Answer:
-        verdict = check_question(question)
+        verdict = check_question(question, turns)
         if verdict is not None:
             return self._reply(verdict.kind, verdict.prompt)
+        question = strip_hostile(question)  # hostile clauses change nothing
         query = self.vocabulary.rewrite(search_query(question, turns))
         vector = self.embedder.embed_query(query)
         passages = self.retriever.retrieve(query, self.settings.k, query_vector=vector)
