@@ -1,0 +1,151 @@
+"""The benchmark's Markdown table: each figure, its floor or baseline, the ratio, the target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+HEADER = "| figure | value | floor or baseline | ratio | target | met |\n|---|---|---|---|---|---|"
+
+
+def _met(report: dict[str, Any], name: str) -> str:
+    for t in report["targets"]:
+        if t["name"] == name:
+            return {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
+    return ""
+
+
+def _ratio(value: float | None, base: float | None) -> str:
+    return f"{value / base:.2f}×" if value is not None and base else "—"
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} ms"
+
+
+def table(r: dict[str, Any]) -> str:
+    q = r["queries"]
+    floor = r["floor_p50_ms"]
+    floor_p95 = q["embed"]["p95_ms"] + q["search"]["p95_ms"]
+    rows = [
+        ("embed one question, p50", _ms(r["embed_p50_ms"]), "(floor)", "", "", ""),
+        ("Chroma k-NN query, p50", _ms(r["search_p50_ms"]), "(floor)", "", "", ""),
+        (
+            "warm `Assistant.ask`, p50",
+            _ms(r["ask_p50_ms"]),
+            f"embed+search {_ms(floor)}",
+            _ratio(r["ask_p50_ms"], floor),
+            "≤ 1.5×",
+            _met(r, "ask_to_floor_ratio"),
+        ),
+        (
+            "warm `Assistant.ask`, p95",
+            _ms(r["ask_p95_ms"]),
+            f"embed+search p95 {_ms(floor_p95)}",
+            _ratio(r["ask_p95_ms"], floor_p95),
+            "",
+            "",
+        ),
+        (
+            "`Assistant.ask`, first time each question, p50",
+            _ms(r["ask_first_p50_ms"]),
+            f"embed+search {_ms(floor)}",
+            _ratio(r["ask_first_p50_ms"], floor),
+            "",
+            "",
+        ),
+        (
+            "baseline: LangChain `Chroma.similarity_search`, p50",
+            _ms(r["langchain_p50_ms"]),
+            f"embed+search {_ms(floor)}",
+            _ratio(r["langchain_p50_ms"], floor),
+            "",
+            "",
+        ),
+        (
+            "baseline: BM25 alone (bm25s), p50",
+            _ms(r["bm25_p50_ms"]),
+            f"embed+search {_ms(floor)}",
+            _ratio(r["bm25_p50_ms"], floor),
+            "",
+            "",
+        ),
+    ]
+    if r["ingest"]:
+        i = r["ingest"]
+        rows += [
+            (
+                f"ingest, {i['passages']} passages",
+                f"{i['ingest_per_s']:.1f} passages/s",
+                f"raw encode {i['encode_per_s']:.1f}/s",
+                _ratio(i["ingest_per_s"], i["encode_per_s"]),
+                "≥ 0.9×",
+                _met(r, "ingest_to_encode_ratio"),
+            ),
+            (
+                "re-ingest, unchanged corpus",
+                f"{i['reingest_s']:.2f} s, {i['reingest_embedded']} embedded",
+                f"first ingest {i['ingest_s']:.1f} s",
+                "",
+                "0 embedded, < 2 s",
+                _met(r, "reingest"),
+            ),
+        ]
+    base = next((p["query_p50_ms"] for p in r["scale"] if p["chunks"] == 1_000), None)
+    for p in r["scale"]:
+        is_top = p["chunks"] == 100_000
+        rows.append(
+            (
+                f"k-NN query at {p['chunks']:,} synthetic chunks, p50",
+                _ms(p["query_p50_ms"]),
+                f"1k chunks {_ms(base)}",
+                _ratio(p["query_p50_ms"], base),
+                "≤ 2× at 100k" if is_top else "",
+                _met(r, "scale_100k_to_1k_ratio") if is_top else "",
+            )
+        )
+    if r["start"]:
+        s = r["start"]
+        rows += [
+            (
+                "cold start: `python app.py` to first `/api/health`",
+                f"{s['cold_start_s']:.1f} s",
+                f"`import app` {s['import_app_s']:.1f} s",
+                _ratio(s["cold_start_s"], s["import_app_s"]),
+                "< 10 s",
+                _met(r, "cold_start_s"),
+            ),
+            (
+                "cold start to first answered `/api/ask`",
+                f"{s['first_answer_s']:.1f} s",
+                "",
+                "",
+                "",
+                "",
+            ),
+            ("`import app` in a fresh interpreter", f"{s['import_app_s']:.1f} s", "", "", "", ""),
+        ]
+    rows.append(("peak RSS of the bench process", f"{r['rss_mb']:.0f} MB", "", "", "", ""))
+    if r["start"] and r["start"]["app_rss_mb"]:
+        rows.append(
+            (
+                "RSS of `python app.py` after one answer",
+                f"{r['start']['app_rss_mb']:.0f} MB",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+    lines = [HEADER, *("| " + " | ".join(row) + " |" for row in rows)]
+    m = r["machine"]
+    lines.append(
+        f"\n{m['cpu']}, {m['cores']} cores (torch threads {m['torch_threads']}), "
+        f"{m['memory_gb']} GB; Python {m['python']}, torch {m['torch']}; "
+        f"load average before {m['load_before']}, after {m['load_after']}; "
+        f"{r['questions']} reader questions on {r['index_chunks']} chunks, retriever "
+        f"{r['retriever']}; `{r['command']}` took {r['seconds']:.0f} s."
+    )
+    if r["start"] and r["start"]["heaviest_imports_s"]:
+        heavy = ", ".join(f"{k} {v:.2f} s" for k, v in r["start"]["heaviest_imports_s"].items())
+        lines.append(f"Heaviest imports of `app` (cumulative, -X importtime): {heavy}.")
+    return "\n".join(lines)
