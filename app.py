@@ -20,13 +20,16 @@ for _name, _value in {
     os.environ.setdefault(_name, _value)
 
 import gradio as gr  # noqa: E402
-from fastapi import FastAPI, Request  # noqa: E402
-from fastapi.responses import JSONResponse  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
 
-from assistant.errors import InputError, QuestionTooLong, SuppleError  # noqa: E402
+from assistant.errors import SuppleError  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
+from assistant.prompts import load_prompt  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.types import Answer, Citation, Kind  # noqa: E402
+from webapp.api import install_api  # noqa: E402
+from webapp.security import ApiGate, OriginPolicy, RateLimiter  # noqa: E402
+from webapp.widget import install_widget  # noqa: E402
 
 TITLE = "Supple — ask the articles"
 
@@ -109,33 +112,17 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     api = FastAPI(
         title="Supple", description="Answers readers' questions from the blog's articles."
     )
-    api.state.assistant = assistant
-
-    @api.get("/api/health")
-    def health() -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "chunks": assistant.chunk_count(),
-            "backend": assistant.answerer.name,
-        }
-
-    @api.post("/api/ask")
-    async def ask(request: Request) -> JSONResponse:
-        try:
-            body = await request.json()
-        except Exception:
-            return JSONResponse({"error": "The body must be JSON."}, status_code=400)
-        if not isinstance(body, dict):
-            return JSONResponse({"error": "The body must be a JSON object."}, status_code=400)
-        try:
-            answer = assistant.ask(body.get("question", ""), body.get("history") or [])
-        except QuestionTooLong as error:
-            return JSONResponse({"error": str(error)}, status_code=413)
-        except InputError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-        except SuppleError as error:
-            return JSONResponse({"error": str(error)}, status_code=503)
-        return JSONResponse(answer.to_dict())
+    # The API and widget routes go before Gradio's mount at "/", so it cannot shadow them.
+    policy = OriginPolicy.parse(settings.allowed_origins)
+    api.add_middleware(ApiGate, policy=policy, max_body_bytes=settings.max_body_bytes)
+    api.state.rate_limiter = RateLimiter(settings.rate_per_minute, settings.rate_per_day)
+    install_api(api, assistant, max_body_bytes=settings.max_body_bytes)
+    install_widget(
+        api,
+        policy,
+        disclaimer=load_prompt(settings.prompts_dir, "disclaimer"),
+        max_question_chars=settings.max_question_chars,
+    )
 
     return gr.mount_gradio_app(api, build_chat(assistant), path="/", footer_links=["api"])
 
@@ -154,12 +141,13 @@ def main() -> int:
             report = run_ingest(settings, progress=True)
             print(f"indexed {report.articles} articles, {report.chunks} chunks", flush=True)
         assistant = Assistant(settings)
+        app = create_app(settings, assistant)
     except SuppleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     threading.Thread(target=assistant.warm_up, daemon=True).start()
     print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(create_app(settings, assistant), host=settings.host, port=settings.port)
+    uvicorn.run(app, host=settings.host, port=settings.port)
     return 0
 
 

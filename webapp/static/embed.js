@@ -1,0 +1,204 @@
+/* The chat page the widget frames (/embed). It calls /api/ask/stream on this app and shows
+ * every reader or article text with textContent: nothing it receives is run as HTML. */
+(function () {
+  "use strict";
+  var log = document.getElementById("supple-log");
+  var form = document.getElementById("supple-form");
+  var input = document.getElementById("supple-input");
+  var send = document.getElementById("supple-send");
+  var disclaimer = document.getElementById("supple-disclaimer").content.textContent.trim();
+  var params = new URLSearchParams(window.location.search);
+  var history = [];
+  var MAX_TURNS = 8;
+  var KINDS = { answer: true, not_covered: true, urgent: true };
+  var GREETING =
+    "Hi! Ask me about the blog's articles: glutes, hip rotators, fascia and low back pain. " +
+    "I answer with quotes from the articles and link to them.";
+
+  var color = params.get("color");
+  if (color && window.CSS && CSS.supports("color", color)) {
+    document.documentElement.style.setProperty("--accent", color);
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function webUrl(value) {
+    try {
+      var url = new URL(String(value), window.location.href);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function addMessage(role, text) {
+    var box = el("div", "msg " + role);
+    if (text) box.appendChild(el("p", "text", text));
+    log.appendChild(box);
+    log.scrollTop = log.scrollHeight;
+    return box;
+  }
+
+  function showError(box, message) {
+    box.textContent = "";
+    box.classList.add("error");
+    box.setAttribute("role", "alert");
+    box.appendChild(el("p", "text", message));
+  }
+
+  function renderAnswer(box, answer) {
+    box.textContent = "";
+    if (KINDS[answer.kind]) box.classList.add("kind-" + answer.kind);
+    box.appendChild(el("p", "text", answer.text));
+    if (answer.note) box.appendChild(el("p", "note", answer.note));
+    var citations = Array.isArray(answer.citations) ? answer.citations : [];
+    if (citations.length) {
+      box.appendChild(el("p", "sources-title", "Sources"));
+      var list = el("ol", "sources");
+      citations.forEach(function (c) {
+        var item = el("li");
+        var label = "[" + c.n + "] " + c.title + (c.section ? " — " + c.section : "");
+        var href = webUrl(c.url);
+        if (c.url && href) {
+          var link = el("a", "source-link", label);
+          link.href = href;
+          link.target = "_blank";
+          link.rel = "noopener noreferrer";
+          item.appendChild(link);
+        } else {
+          item.appendChild(el("span", "source-name", label));
+        }
+        item.appendChild(el("blockquote", "quote", "“" + c.text + "”"));
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+    }
+    box.appendChild(el("p", "disclaimer", answer.disclaimer || disclaimer));
+  }
+
+  async function errorLine(response) {
+    var message = "Something went wrong (" + response.status + "). Please try again.";
+    try {
+      var body = await response.json();
+      if (body && body.error) message = String(body.error);
+    } catch (e) {
+      /* not JSON: keep the generic line */
+    }
+    return message;
+  }
+
+  function parseEvent(block) {
+    var event = "message";
+    var data = [];
+    block.split("\n").forEach(function (line) {
+      var colon = line.indexOf(":");
+      var field = colon < 0 ? line : line.slice(0, colon);
+      var value = colon < 0 ? "" : line.slice(colon + 1);
+      if (value.charAt(0) === " ") value = value.slice(1);
+      if (field === "event") event = value;
+      else if (field === "data") data.push(value);
+    });
+    return { event: event, data: data.join("\n") };
+  }
+
+  async function ask(question) {
+    addMessage("user", question);
+    var box = addMessage("bot");
+    box.setAttribute("aria-busy", "true");
+    var textNode = box.appendChild(el("p", "text typing", "…"));
+    var body = JSON.stringify({ question: question, history: history.slice(-MAX_TURNS) });
+    var response;
+    try {
+      response = await fetch("/api/ask/stream", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: body,
+      });
+    } catch (e) {
+      showError(box, "The assistant cannot be reached. Please check your connection.");
+      return;
+    }
+    if (!response.ok) {
+      showError(box, await errorLine(response));
+      return;
+    }
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    var text = "";
+    var answer = null;
+    for (;;) {
+      var chunk = await reader.read();
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      var end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        var event = parseEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        if (event.event === "token") {
+          text += event.data;
+          textNode.textContent = text;
+          textNode.classList.remove("typing");
+          log.scrollTop = log.scrollHeight;
+        } else if (event.event === "answer") {
+          answer = JSON.parse(event.data);
+        } else if (event.event === "error") {
+          showError(box, JSON.parse(event.data).error);
+          return;
+        }
+      }
+    }
+    if (!answer) {
+      showError(box, "The answer was cut off. Please try again.");
+      return;
+    }
+    renderAnswer(box, answer);
+    box.removeAttribute("aria-busy");
+    log.scrollTop = log.scrollHeight;
+    history.push({ role: "user", content: question }, { role: "assistant", content: answer.text });
+  }
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    var question = input.value.trim();
+    if (!question) {
+      addMessage("bot error", "Please type a question.").setAttribute("role", "alert");
+      return;
+    }
+    input.value = "";
+    send.disabled = true;
+    try {
+      await ask(question);
+    } finally {
+      send.disabled = false;
+      input.focus();
+    }
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      if (!send.disabled) form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && window.parent !== window) {
+      window.parent.postMessage({ type: "supple:close" }, "*");
+    }
+  });
+
+  window.addEventListener("message", function (event) {
+    if (event.source === window.parent && event.data && event.data.type === "supple:focus") {
+      input.focus();
+    }
+  });
+
+  addMessage("bot greeting", (params.get("greeting") || "").trim().slice(0, 300) || GREETING);
+  log.lastChild.appendChild(el("p", "disclaimer", disclaimer));
+})();
