@@ -195,7 +195,12 @@ class PassageRetriever(BaseRetriever):
             dtype=np.float32,
         )
         cosines = snap.vectors @ vector
-        bm25 = np.asarray(snap.bm25.get_scores(stems(query))) if snap.bm25 is not None else cosines * 0
+        terms = stems(query)  # empty for 'hello' or punctuation: bm25s cannot score that
+        bm25 = (
+            np.asarray(snap.bm25.get_scores(terms))
+            if snap.bm25 is not None and terms
+            else cosines * 0
+        )
         ordered = self._order(snap, vector, bm25, max(self.fetch_k, 4 * k))
         out: list[Hit] = []
         for index, fused in ordered:
