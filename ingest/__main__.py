@@ -7,22 +7,52 @@ import json
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ingest.errors import SuppleError
+from ingest.fetch import is_url
 from ingest.settings import StoreSettings
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m ingest",
-        description="Index the corpus folder (or the given files and folders) into the store. "
+        description="Index the corpus folder (or the given files, folders, page URLs, sitemap, "
+        "RSS/Atom feed or WordPress /wp-json/wp/v2/posts URLs) into the store. "
         "Re-running on unchanged input embeds nothing.",
     )
-    p.add_argument("sources", nargs="*", metavar="PATH_OR_URL", help="files or folders to index")
+    p.add_argument(
+        "sources",
+        nargs="*",
+        metavar="PATH_OR_URL",
+        help="files (.md, .txt, .html), folders, or http(s) URLs of pages, sitemaps, feeds, "
+        "or a WordPress site's /wp-json/wp/v2/posts",
+    )
     p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--status", action="store_true", help="say what the index holds")
+    p.add_argument(
+        "--follow-offsite",
+        action="store_true",
+        help="also fetch pages a sitemap or feed lists on other hosts than its own",
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="wait this long for another ingest on the same data folder to end (default: refuse)",
+    )
     return p
+
+
+def _bad_source(sources: list[str]) -> str | None:
+    """A reason to refuse the command line outright: a malformed URL, or one missing path."""
+    for source in sources:
+        if is_url(source) and not urlsplit(source).hostname:
+            return f"{source}: not a valid URL"
+    if len(sources) == 1 and not is_url(sources[0]) and not Path(sources[0]).exists():
+        return f"{sources[0]}: no such file or folder"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.run import run_ingest, status
 
     try:
-        settings = StoreSettings()
+        overrides: dict[str, object] = {}
+        if args.follow_offsite:
+            overrides["follow_offsite"] = True
+        if args.wait is not None:
+            overrides["ingest_lock_wait"] = args.wait
+        settings = StoreSettings(**overrides)  # type: ignore[arg-type]
         if args.status:
             st = status(settings)
             out = {
@@ -49,10 +84,11 @@ def main(argv: list[str] | None = None) -> int:
                     f"{st.store} store{', STALE: run python -m ingest' if st.stale else ''}"
                 )
             return 0
-        sources = [Path(s) for s in args.sources] or None
-        if sources and not any(p.exists() for p in sources) and len(sources) == 1:
-            print(f"error: {sources[0]}: no such file or folder", file=sys.stderr)
+        problem = _bad_source(args.sources)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
             return 2
+        sources: list[Path | str] | None = list(args.sources) or None
         report = run_ingest(
             settings, sources, rebuild=args.rebuild, progress=not args.json and sys.stderr.isatty()
         )

@@ -25,6 +25,11 @@ URL = "url"
 POSITION = "position"  # order of the chunk in its article
 SOURCE = "source"  # where the article was read from
 ARTICLE_HASH = "article_hash"  # hash of the whole article, to spot edits cheaply
+ORIGIN = "origin"  # the source the run was given: a folder, a sitemap or feed URL, a page URL
+MODIFIED = "modified"  # the lastmod/updated/modified the listing gave, to skip refetching
+DATE = "date"  # published, YYYY-MM-DD when known
+AUTHOR = "author"
+TAGS = "tags"  # comma-separated
 
 # Collection metadata: the embedding model the vectors were made with.
 MODEL_STAMP = "embedding_model"
@@ -42,6 +47,8 @@ class Article:
     date: str = ""
     author: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    origin: str = ""  # the source given to the run that reached this article
+    modified: str = ""  # when the listing (sitemap, feed, API) says it last changed
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,11 @@ class Chunk:
     position: int
     source: str
     article_hash: str
+    origin: str = ""
+    modified: str = ""
+    date: str = ""
+    author: str = ""
+    tags: str = ""
 
     @property
     def embedding_text(self) -> str:
@@ -72,6 +84,11 @@ class Chunk:
             POSITION: self.position,
             SOURCE: self.source,
             ARTICLE_HASH: self.article_hash,
+            ORIGIN: self.origin,
+            MODIFIED: self.modified,
+            DATE: self.date,
+            AUTHOR: self.author,
+            TAGS: self.tags,
         }
 
 

@@ -2,14 +2,21 @@
 
 Chunk ids are content hashes, so the index itself is the record of what is stored: a re-run
 embeds only ids it does not hold yet and deletes only ids no article produces any more.
-New chunks are written before stale ones are deleted, so a reader never sees an article
-missing, and a killed run leaves nothing a re-run does not mend.
+An article's new chunks go in one upsert (a reader sees all of them or none), and only then
+are its stale chunks deleted, so a reader never sees an article missing or half-written, and
+a killed run leaves nothing a re-run does not mend. One ingest at a time writes: the lock
+file ``ingest.lock`` in the data folder (released by the OS when the process dies).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -18,6 +25,7 @@ from ingest.errors import StoreError
 from ingest.schema import (
     ARTICLE,
     MODEL_STAMP,
+    ORIGIN,
     Chunk,
     collection_stamp,
     find_collection,
@@ -25,7 +33,44 @@ from ingest.schema import (
 )
 from ingest.settings import StoreSettings
 
-BATCH = 128
+BATCH = 128  # chunks embedded and written per upsert (whole articles, never split)
+LOCK_FILE = "ingest.lock"
+
+
+class IngestBusyError(StoreError):
+    """Another ingest is writing the same index."""
+
+
+@contextlib.contextmanager
+def ingest_lock(data_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the data folder's ingest lock; wait up to ``wait`` seconds for another holder."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / LOCK_FILE
+    with path.open("a+") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "?"
+                    raise IngestBusyError(
+                        f"another ingest (pid {holder}) is writing the index in {data_dir}: "
+                        "run again when it ends, or pass --wait SECONDS"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -81,24 +126,25 @@ def sync_index(
         held = collection.get(include=["metadatas"])
     except Exception as exc:
         raise StoreError(f"cannot read the index: {exc}") from exc
-    held_article = {
-        id_: str((meta or {}).get(ARTICLE, ""))
+    held_meta = {
+        id_: dict(meta or {})
         for id_, meta in zip(held["ids"], held["metadatas"] or [], strict=False)
     }
+    held_article = {id_: str(meta.get(ARTICLE, "")) for id_, meta in held_meta.items()}
     scope = None if articles_in_scope is None else set(articles_in_scope)
     wanted = {c.id for c in chunks}
-    new = [c for c in chunks if c.id not in held_article]
-    stale = [
-        id_
-        for id_, article in held_article.items()
-        if id_ not in wanted and (scope is None or article in scope)
-    ]
+    new = [c for c in chunks if c.id not in held_meta]
+    stale: dict[str, list[str]] = {}
+    for id_, article in held_article.items():
+        if id_ not in wanted and (scope is None or article in scope):
+            stale.setdefault(article, []).append(id_)
+    stale_ids = {id_ for ids in stale.values() for id_ in ids}
+    relabelled = [c for c in chunks if c.id in held_meta and held_meta[c.id] != c.metadata()]
 
     with tqdm(
         total=len(new), desc="embedding", unit="chunk", disable=not progress or len(new) < BATCH
     ) as bar:
-        for start in range(0, len(new), BATCH):
-            batch = new[start : start + BATCH]
+        for batch in _whole_articles(new):
             vectors = embedder.encode([c.embedding_text for c in batch])
             collection.upsert(
                 ids=[c.id for c in batch],
@@ -106,27 +152,79 @@ def sync_index(
                 documents=[c.text for c in batch],
                 metadatas=[c.metadata() for c in batch],
             )
+            # Only now that the new version is whole, its stale chunks go.
+            done = [
+                id_ for a in dict.fromkeys(c.article for c in batch) for id_ in stale.pop(a, [])
+            ]
+            if done:
+                collection.delete(ids=done)
             bar.update(len(batch))
-    for start in range(0, len(stale), 1000):
-        collection.delete(ids=stale[start : start + 1000])
+    rest = [id_ for ids in stale.values() for id_ in ids]  # articles gone altogether
+    for start in range(0, len(rest), 1000):
+        collection.delete(ids=rest[start : start + 1000])
+    for start in range(0, len(relabelled), 1000):  # same text, new metadata (origin, lastmod)
+        part = relabelled[start : start + 1000]
+        collection.update(ids=[c.id for c in part], metadatas=[c.metadata() for c in part])
 
     total = collection.count()
-    articles = len(
-        {*(a for i, a in held_article.items() if i not in stale), *(c.article for c in new)}
-    )
-    return SyncResult(articles, total, len(new), len(stale), rebuilt)
+    articles = {a for i, a in held_article.items() if i not in stale_ids} | {c.article for c in new}
+    return SyncResult(len(articles), total, len(new), len(stale_ids), rebuilt)
+
+
+def _whole_articles(chunks: list[Chunk]) -> Iterator[list[Chunk]]:
+    """Batches of about ``BATCH`` chunks that never split an article."""
+    by_article: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_article.setdefault(chunk.article, []).append(chunk)
+    batch: list[Chunk] = []
+    for article_chunks in by_article.values():
+        if batch and len(batch) + len(article_chunks) > BATCH:
+            yield batch
+            batch = []
+        batch += article_chunks
+    if batch:
+        yield batch
+
+
+def held_metadata(settings: StoreSettings, embedder_stamp: str) -> dict[str, dict[str, object]]:
+    """Every chunk's metadata by id; empty when there is no index or it is from another model
+    (it will be rebuilt, so nothing it holds counts)."""
+    collection = find_collection(open_client(settings), settings.collection)
+    if collection is None or collection_stamp(collection) != embedder_stamp:
+        return {}
+    try:
+        held = collection.get(include=["metadatas"])
+    except Exception as exc:
+        raise StoreError(f"cannot read the index: {exc}") from exc
+    return {
+        id_: dict(meta or {})
+        for id_, meta in zip(held["ids"], held["metadatas"] or [], strict=False)
+    }
 
 
 def index_status(
-    settings: StoreSettings, embedder_stamp: str, expected_ids: set[str] | None = None
+    settings: StoreSettings,
+    embedder_stamp: str,
+    expected_ids: set[str] | None = None,
+    origins: set[str] | None = None,
 ) -> IndexStatus:
-    """What the index holds; ``stale`` when its model or its chunks differ from the expected."""
+    """What the index holds; ``stale`` when its model or its chunks differ from the expected.
+
+    With ``origins``, only chunks that came from those sources (or from an index written
+    before origins were recorded) are compared with ``expected_ids``.
+    """
     client = open_client(settings)
     collection = find_collection(client, settings.collection)
     if collection is None:
         return IndexStatus(0, 0, "", settings.store_kind, True)
     held = collection.get(include=["metadatas"])
-    articles = {str((m or {}).get(ARTICLE, "")) for m in held["metadatas"] or []}
+    metas = [m or {} for m in held["metadatas"] or []]
+    articles = {str(m.get(ARTICLE, "")) for m in metas}
+    compared = {
+        id_
+        for id_, m in zip(held["ids"], metas, strict=False)
+        if origins is None or str(m.get(ORIGIN) or "") in origins | {""}
+    }
     stamp = str(collection_stamp(collection) or "")
     return IndexStatus(
         articles=len(articles),
@@ -135,5 +233,5 @@ def index_status(
         store=settings.store_kind,
         stale=stamp != embedder_stamp
         or not held["ids"]
-        or (expected_ids is not None and expected_ids != set(held["ids"])),
+        or (expected_ids is not None and expected_ids != compared),
     )

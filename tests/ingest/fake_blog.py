@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,7 +25,9 @@ from urllib.parse import parse_qs, urlsplit
 import frontmatter
 from markdown_it import MarkdownIt
 
-CORPUS_ARTICLE = Path(__file__).resolve().parents[2] / "corpus" / "glute-hip-weakness-low-back-pain.md"
+CORPUS_ARTICLE = (
+    Path(__file__).resolve().parents[2] / "corpus" / "glute-hip-weakness-low-back-pain.md"
+)
 HUGE_BYTES = 50_000_000
 WP_PAGE_CAP = 2  # like a WordPress site that caps per_page: forces pagination
 
@@ -54,7 +56,7 @@ def corpus_post() -> Post:
         date=str(post["date"]),
         modified="2025-03-20T09:00:00+00:00",
         author=str(post["author"]),
-        tags=tuple(post["tags"]),
+        tags=tuple(str(t) for t in post["tags"]),  # type: ignore[attr-defined]
     )
 
 
@@ -310,10 +312,8 @@ def _handler(blog: FakeBlog) -> type[BaseHTTPRequestHandler]:
             path, query = parts.path, parse_qs(parts.query)
             blog.requests.append(path)
             slug = path.strip("/")
-            try:
+            with suppress(BrokenPipeError, ConnectionResetError):
                 self._route(path, slug, query)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
         def _route(self, path: str, slug: str, query: dict[str, list[str]]) -> None:
             html_type = "text/html; charset=utf-8"
@@ -342,7 +342,9 @@ def _handler(blog: FakeBlog) -> type[BaseHTTPRequestHandler]:
             elif path == "/bad-sitemap.xml":
                 self._send(200, "<?xml version='1.0'?><urlset><url><loc>/x</loc></url", "text/xml")
             elif path == "/bad-feed/":
-                self._send(200, "<rss><channel><item><title>Oops</titl></rss", "application/rss+xml")
+                self._send(
+                    200, "<rss><channel><item><title>Oops</titl></rss", "application/rss+xml"
+                )
             elif path == "/photo.png":
                 self._send(200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, "image/png")
             elif path == "/huge":

@@ -1,0 +1,161 @@
+"""Polite HTTP fetching for ingest: timeouts, a size cap, a pause between requests, and the
+same-host rule. Every failure is a ``SourceError`` with one line a reader understands.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from ingest.errors import SourceError
+from ingest.settings import StoreSettings
+
+MAX_REDIRECTS = 5
+TEXT_TYPES = ("text/", "xml", "json", "rss", "atom", "html")
+TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "_ga"}
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def site_host(url: str) -> str:
+    """The host a URL belongs to, for the same-host rule: lower case, without ``www.``."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def clean_url(url: str) -> str:
+    """The URL without its fragment and tracking parameters (utm_*, fbclid, ...)."""
+    parts = urlsplit(url.strip())
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def url_key(url: str) -> str:
+    """One spelling per page, to know it when it comes twice: the clean URL with its host in
+    lower case, no default port, no trailing slash, and sorted query parameters."""
+    parts = urlsplit(clean_url(url))
+    netloc = parts.netloc.lower()
+    if (parts.scheme.lower(), parts.port) in (("http", 80), ("https", 443)):
+        netloc = netloc.rsplit(":", 1)[0]
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # after redirects
+    content_type: str
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        charset = "utf-8"
+        for part in self.content_type.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip("\"'")
+        return self.body.decode(charset, errors="replace")
+
+
+class Fetcher:
+    """One HTTP client for a run. ``fetch`` returns the body or raises ``SourceError``."""
+
+    def __init__(self, settings: StoreSettings) -> None:
+        self.timeout = settings.fetch_timeout
+        self.max_bytes = settings.fetch_max_bytes
+        self.delay = settings.fetch_delay
+        self.follow_offsite = settings.follow_offsite
+        self._last_request: dict[str, float] = {}
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(self.timeout),
+            follow_redirects=False,
+            headers={"User-Agent": settings.fetch_user_agent},
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def allowed(self, url: str, blog_host: str) -> bool:
+        return self.follow_offsite or site_host(url) == blog_host
+
+    def check_host(self, url: str, blog_host: str, source: str) -> None:
+        if not self.allowed(url, blog_host):
+            raise SourceError(
+                source,
+                f"on another host ({site_host(url)}) than the blog ({blog_host}); "
+                "pass --follow-offsite to fetch it",
+            )
+
+    def fetch(self, url: str, blog_host: str | None = None) -> Fetched:
+        """GET ``url``, following redirects only on ``blog_host`` (default: the URL's own)."""
+        blog_host = blog_host or site_host(url)
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            self.check_host(current, blog_host, url)
+            response = self._get(current, url)
+            if isinstance(response, Fetched):
+                return response
+            current = response
+        raise SourceError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _pause(self, host: str) -> None:
+        wait = self._last_request.get(host, 0.0) + self.delay - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_request[host] = time.monotonic()
+
+    def _get(self, url: str, source: str) -> Fetched | str:
+        """The response, or the URL a redirect points to."""
+        self._pause(site_host(url))
+        try:
+            with self._client.stream("GET", url) as response:
+                if response.is_redirect and "location" in response.headers:
+                    return urljoin(url, response.headers["location"])
+                if response.status_code >= 400:
+                    raise SourceError(
+                        source, f"HTTP {response.status_code} {response.reason_phrase}".strip()
+                    )
+                ctype = response.headers.get("content-type", "").lower()
+                if ctype and not any(t in ctype for t in TEXT_TYPES):
+                    raise SourceError(
+                        source, f"binary content ({ctype.split(';')[0]}), not a web page"
+                    )
+                length = response.headers.get("content-length", "")
+                if length.isdigit() and int(length) > self.max_bytes:
+                    raise SourceError(source, self._too_big(int(length)))
+                body = bytearray()
+                for block in response.iter_bytes():
+                    body += block
+                    if len(body) > self.max_bytes:
+                        raise SourceError(source, self._too_big(None))
+                return Fetched(str(response.url), ctype, bytes(body), dict(response.headers))
+        except httpx.TimeoutException as exc:
+            raise SourceError(source, f"no answer within {self.timeout:g} s") from exc
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise SourceError(source, "not a valid http(s) URL") from exc
+        except httpx.TransportError as exc:
+            reason = str(exc).split("] ")[-1].lower() or type(exc).__name__
+            raise SourceError(source, f"cannot connect ({reason})") from exc
+
+    def _too_big(self, size: int | None) -> str:
+        limit = f"the {self.max_bytes / 1e6:g} MB limit"
+        return (
+            f"response is {size / 1e6:.0f} MB, over {limit}"
+            if size
+            else f"response is over {limit}"
+        )
