@@ -5,21 +5,25 @@
 
 from __future__ import annotations
 
+import queue
+import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from assistant.answer import Answerer, ExtractiveAnswerer
-from assistant.cite import finalize
+from assistant.answer import Answerer
+from assistant.cite import Draft, finalize
 from assistant.coverage import assess, is_covered
-from assistant.errors import BackendError, InputError, QuestionTooLong
+from assistant.errors import InputError, QuestionTooLong
 from assistant.followup import search_query
+from assistant.llm import LLMAnswerer, TokenSink, make_answerer
 from assistant.prompts import load_prompt
 from assistant.questionlog import QuestionLog
 from assistant.retrieve import Retriever, make_retriever
-from assistant.safety import check_question, strip_hostile
+from assistant.safety import check_question, red_flag, strip_hostile
 from assistant.settings import Settings
 from assistant.text import Vocabulary
-from assistant.types import Answer, Kind, Turn
+from assistant.types import Answer, Kind, Passage, Turn
 from ingest.embed import Embedder
 from ingest.schema import find_collection, open_client
 
@@ -43,6 +47,11 @@ def parse_history(history: History | None) -> list[Turn]:
     return turns
 
 
+def _chunks(text: str) -> Iterator[str]:
+    """Word-sized pieces of ``text`` that join back to it exactly."""
+    yield from re.findall(r"\S+\s*|\s+", text)
+
+
 class Assistant:
     """Answers readers' questions from the indexed articles."""
 
@@ -59,12 +68,8 @@ class Assistant:
         self.question_log = question_log  # when given, each ask is recorded for eval gaps
         self.embedder = embedder or Embedder()
         self.retriever = retriever or make_retriever(settings.retriever, settings, self.embedder)
-        if answerer is None and settings.backend != "extractive":
-            raise BackendError(
-                f"unknown backend '{settings.backend}': choose 'extractive' (LLM backends "
-                "come with the llm extra)"
-            )
-        self.answerer = answerer or ExtractiveAnswerer(self.embedder, settings.max_quotes)
+        # the one place a backend is chosen (assistant/llm.py); unknown names raise BackendError
+        self.answerer = answerer or make_answerer(settings, self.embedder)
         self.vocabulary = self._vocabulary()
 
     def _vocabulary(self) -> Vocabulary:
@@ -96,12 +101,19 @@ class Assistant:
             )
         return question
 
-    def ask(self, question: str, history: History | None = None, *, log: bool = True) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        *,
+        log: bool = True,
+        on_token: TokenSink | None = None,
+    ) -> Answer:
         """One reply: an answer with citations, not_covered, or urgent. Always a disclaimer."""
         started = time.perf_counter()
         question = self._check(question)
         turns = parse_history(history)
-        answer = self._answer(question, turns)
+        answer = self._answer(question, turns, on_token)
         answer.latency_ms = (time.perf_counter() - started) * 1000
         if log and self.question_log is not None:
             top = max((p.score for p in answer.passages), default=None)
@@ -109,11 +121,55 @@ class Assistant:
         return answer
 
     def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
-        """Yields the reply's text as it forms, then the full Answer."""
-        answer = self.ask(question, history)
-        for word in answer.text.split(" "):
-            yield word + " "
-        yield answer
+        """Yields the reply's text as it forms (str chunks), then the full Answer.
+
+        An LLM backend's tokens come as the model writes them (``ask`` runs in a worker
+        thread and hands them over); the final Answer is authoritative: its text has only
+        the citations that stood, or is the extractive answer if the model failed.
+        Otherwise the final text is yielded in word-sized chunks.
+        """
+        if not isinstance(self.answerer, LLMAnswerer):
+            answer = self.ask(question, history)
+            yield from _chunks(answer.text)
+            yield answer
+            return
+        tokens: queue.Queue[str | None] = queue.Queue()
+        outcome: list[Answer | BaseException] = []
+
+        def work() -> None:
+            try:
+                outcome.append(self.ask(question, history, on_token=tokens.put))
+            except BaseException as error:  # handed to the reader's thread below
+                outcome.append(error)
+            finally:
+                tokens.put(None)
+
+        threading.Thread(target=work, name="supple-stream", daemon=True).start()
+        streamed = False
+        while (token := tokens.get()) is not None:
+            streamed = True
+            yield token
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        if not streamed:
+            yield from _chunks(result.text)
+        yield result
+
+    def _draft(
+        self,
+        question: str,
+        query: str,
+        passages: list[Passage],
+        vector: list[float],
+        key: list[str],
+        on_token: TokenSink | None,
+    ) -> Draft:
+        if isinstance(self.answerer, LLMAnswerer):
+            return self.answerer.draft(
+                question, passages, vector, key, query=query, on_token=on_token
+            )
+        return self.answerer.draft(question, passages, vector, key)
 
     def _reply(self, kind: Kind, prompt: str, **extra: object) -> Answer:
         return Answer(
@@ -124,19 +180,27 @@ class Assistant:
             **extra,  # type: ignore[arg-type]
         )
 
-    def _answer(self, question: str, turns: list[Turn]) -> Answer:
+    def _answer(
+        self, question: str, turns: list[Turn], on_token: TokenSink | None = None
+    ) -> Answer:
         verdict = check_question(question, turns)
         if verdict is not None:
             return self._reply(verdict.kind, verdict.prompt)
         question = strip_hostile(question)  # hostile clauses change nothing
         query = self.vocabulary.rewrite(search_query(question, turns))
+        if turns and isinstance(self.answerer, LLMAnswerer):
+            condensed = self.answerer.condense(question, turns)  # prompts/condense.md
+            query = self.vocabulary.rewrite(condensed) if condensed else query
+        # a follow-up whose search query names a red flag ("and with a fever?")
+        if turns and query != question and red_flag(query) is not None:
+            return self._reply(Kind.URGENT, "urgent")
         vector = self.embedder.embed_query(query)
         passages = self.retriever.retrieve(query, self.settings.k, query_vector=vector)
         top = max((p.score for p in passages), default=0.0)
         coverage = assess(query, passages, self.vocabulary, top)
         if not passages or not is_covered(coverage, self.settings.min_relevance):
             return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
-        draft = self.answerer.draft(question, passages, vector, list(coverage.terms))
+        draft = self._draft(question, query, passages, vector, list(coverage.terms), on_token)
         text, citations = finalize(draft, passages)
         if not citations:
             return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
@@ -147,4 +211,5 @@ class Assistant:
             passages=passages,
             disclaimer=self._prompt("disclaimer"),
             backend=self.answerer.name,
+            note=getattr(draft, "note", ""),  # set when an LLM backend fell back to extractive
         )

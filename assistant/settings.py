@@ -48,6 +48,23 @@ class Settings(StoreSettings):
         500, ge=0, description="Questions per UTC day one client address may ask the API; 0 = no cap."
     )
     max_quotes: int = Field(3, description="Most quoted passages in an extractive reply.")
+    llm_timeout: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds to wait for the language model to connect or send the next token "
+        "before the reader gets the extractive answer instead.",
+    )
+    llm_max_seconds: float = Field(
+        60.0, gt=0, description="Longest a language model reply may take in all (then extractive)."
+    )
+    llm_max_tokens: int = Field(
+        500, ge=16, description="Most tokens a language model reply may use."
+    )
+    llm_min_support: float = Field(
+        0.35,
+        description="Cosine similarity a model's claim needs with a sentence of the passage it "
+        "cites for the citation to stand (else the marker is removed).",
+    )
     question_log: bool = Field(
         True,
         description="Record each question's text, reply kind and top score (no IP or identity) "

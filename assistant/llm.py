@@ -1,0 +1,288 @@
+"""Answer backends: the extractive default, or a LangChain chat model kept to the passages.
+
+``make_answerer`` picks the backend from ``Settings.backend`` in one ``match``. The LLM
+answerer streams the model's reply token by token, then maps each ``[n]`` it wrote to the
+sentence of passage n that best supports the claim (dropping markers that point nowhere or
+to a passage that does not support the claim), so ``cite.finalize`` keeps only honest
+citations. If the model is unreachable, slow, or says nothing usable, the reader gets the
+extractive answer with a note, never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.answer import Answerer, ExtractiveAnswerer, units
+from assistant.cite import MARKER, Draft, finalize
+from assistant.errors import BackendError
+from assistant.prompts import load_prompt
+from assistant.safety import scrub_reply, strip_hostile
+from assistant.settings import Settings
+from assistant.types import Passage, Turn
+from ingest.embed import Embedder
+
+log = logging.getLogger(__name__)
+
+FALLBACK_NOTE = "The language model was unavailable; this answer quotes the articles directly."
+BACKEND_CHOICES = "'extractive', 'openai:MODEL' or 'ollama:MODEL'"
+TokenSink = Callable[[str], None]
+
+
+@dataclass
+class LLMDraft(Draft):
+    """A draft that says when it is the extractive fallback (``note`` for the reader)."""
+
+    note: str = ""
+
+
+def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
+    """The answerer ``settings.backend`` names; an unknown name raises with the choices."""
+    spec = settings.backend.strip()
+    provider, _, model = spec.partition(":")
+    extractive = ExtractiveAnswerer(embedder, settings.max_quotes)
+    match provider.strip().lower(), model.strip():
+        case "extractive", "":
+            return extractive
+        case "openai", name if name:
+            chat = _openai_chat(name, settings)
+        case "ollama", name if name:
+            chat = _ollama_chat(name, settings)
+        case _:
+            raise BackendError(f"unknown backend '{spec}': choose {BACKEND_CHOICES}")
+    return LLMAnswerer(spec, chat, extractive, embedder, settings)
+
+
+def _missing(package: str) -> BackendError:
+    return BackendError(
+        f"the {package} package is not installed: pip install -e '.[llm]' (or pip install {package})"
+    )
+
+
+def _openai_chat(model: str, settings: Settings) -> Any:
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as exc:
+        raise _missing("langchain-openai") from exc
+    key = settings.openai_api_key or ("not-needed" if settings.llm_base_url else None)
+    if key is None:
+        raise BackendError(
+            f"openai:{model} needs OPENAI_API_KEY, or SUPPLE_LLM_BASE_URL for a local "
+            "OpenAI-compatible server"
+        )
+    return ChatOpenAI(
+        model=model,
+        base_url=settings.llm_base_url,
+        api_key=key,
+        timeout=settings.llm_timeout,
+        max_retries=0,  # a retry doubles the wait; the extractive answer is the retry
+        temperature=0,
+        max_tokens=settings.llm_max_tokens,
+    )
+
+
+def _ollama_chat(model: str, settings: Settings) -> Any:
+    try:
+        from langchain_ollama import ChatOllama
+    except ImportError as exc:
+        raise _missing("langchain-ollama") from exc
+    return ChatOllama(
+        model=model,
+        base_url=settings.llm_base_url,
+        temperature=0,
+        num_predict=settings.llm_max_tokens,
+        client_kwargs={"timeout": settings.llm_timeout},
+    )
+
+
+def numbered(passages: Sequence[Passage]) -> str:
+    """The passages as the model sees them: ``[n] Title — Section`` then the text."""
+    return "\n\n".join(
+        f"[{n}] {p.title} — {p.section}\n{p.text}" for n, p in enumerate(passages, 1)
+    )
+
+
+class CitationFilter:
+    """Passes streamed text on, holding back ``[...]`` until it is complete, and drops
+    markers to passages that do not exist, so an invented ``[9]`` never flashes by."""
+
+    def __init__(self, passages: int, sink: TokenSink) -> None:
+        self.passages = passages
+        self.sink = sink
+        self.held = ""
+
+    def feed(self, text: str) -> None:
+        self.held += text
+        out: list[str] = []
+        while self.held:
+            found = re.search(r"\s?\[", self.held)
+            if not found:  # keep a trailing space back: a marker may follow it
+                cut = len(self.held) - 1 if self.held[-1].isspace() else len(self.held)
+                out.append(self.held[:cut])
+                self.held = self.held[cut:]
+                break
+            out.append(self.held[: found.start()])
+            self.held = self.held[found.start() :]
+            marker = re.match(r"\s?\[(\d{1,3})\]", self.held)
+            if marker:
+                if 1 <= int(marker.group(1)) <= self.passages:
+                    out.append(marker.group(0))
+                self.held = self.held[marker.end() :]
+            elif re.fullmatch(r"\s?\[\d{0,3}", self.held):
+                break  # maybe a marker: wait for more
+            else:
+                cut = self.held.index("[") + 1
+                out.append(self.held[:cut])
+                self.held = self.held[cut:]
+        if "".join(out):
+            self.sink("".join(out))
+
+    def flush(self) -> None:
+        if self.held:
+            self.sink(self.held)
+            self.held = ""
+
+
+_MARKER_GROUP = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})+)\]")
+_MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])(\s+)|(\n+)")
+
+
+def tidy_markers(reply: str) -> str:
+    """``[1, 2]`` -> ``[1] [2]``; ``claim. [1]`` -> ``claim [1].`` (a marker goes with its claim)."""
+    reply = _MARKER_GROUP.sub(
+        lambda m: " ".join(f"[{n.strip()}]" for n in re.split(r"[,;]", m.group(1))), reply
+    )
+    return _MARKER_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", reply)
+
+
+class LLMAnswerer:
+    """A LangChain chat model answering from the numbered passages, with ``[n]`` citations."""
+
+    def __init__(
+        self,
+        name: str,
+        chat: Any,
+        fallback: ExtractiveAnswerer,
+        embedder: Embedder,
+        settings: Settings,
+    ) -> None:
+        self.name = name
+        self.chat = chat
+        self.fallback = fallback
+        self.embedder = embedder
+        self.settings = settings
+        self.vectors = fallback.vectors
+
+    def _prompt(self, name: str) -> str:
+        return load_prompt(self.settings.prompts_dir, name)
+
+    def draft(
+        self,
+        question: str,
+        passages: list[Passage],
+        query_vector: list[float],
+        key: list[str],
+        *,
+        query: str | None = None,
+        on_token: TokenSink | None = None,
+    ) -> LLMDraft:
+        """The model's cited reply; the extractive one, with a note, when the model fails."""
+        try:
+            reply = self._generate(question, query, passages, on_token)
+            draft = self.to_draft(scrub_reply(reply), passages)
+            if finalize(draft, passages)[1]:
+                return draft
+            reason = f"no valid citation in {reply[:80]!r}"
+        except Exception as exc:  # whatever the model does wrong, the reader gets an answer
+            reason = f"{type(exc).__name__}: {exc}"
+        log.warning("backend %s fell back to extractive: %s", self.name, reason)
+        extractive = self.fallback.draft(question, passages, query_vector, key)
+        return LLMDraft(extractive.text, extractive.quotes, note=FALLBACK_NOTE)
+
+    def _generate(
+        self, question: str, query: str | None, passages: list[Passage], on_token: TokenSink | None
+    ) -> str:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        context = f"{query}" if query and query.strip() != question.strip() else question
+        messages = [
+            SystemMessage(self._prompt("system")),
+            HumanMessage(
+                self._prompt("answer").format(
+                    passages=numbered(passages), question=question, search=context
+                )
+            ),
+        ]
+        deadline = time.monotonic() + self.settings.llm_max_seconds
+        sink = CitationFilter(len(passages), on_token) if on_token else None
+        parts: list[str] = []
+        for chunk in self.chat.stream(messages):
+            text = chunk.content if isinstance(chunk.content, str) else ""
+            parts.append(text)
+            if sink and text:
+                sink.feed(text)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no full reply within {self.settings.llm_max_seconds:g} s")
+        if sink:
+            sink.flush()
+        return "".join(parts).strip()
+
+    def to_draft(self, reply: str, passages: list[Passage]) -> LLMDraft:
+        """Map each ``[n]`` of the reply to the sentence of passage n that best supports the
+        claim it ends; markers to no passage, or to one that does not support the claim,
+        become ``[0]``, which ``finalize`` removes."""
+        pieces = _SENTENCE_BREAK.split(tidy_markers(reply))
+        quotes: dict[int, tuple[Passage, str]] = {}
+        keys: dict[tuple[int, str], int] = {}
+        out: list[str] = []
+        for piece in pieces:
+            if not piece or not MARKER.search(piece):
+                out.append(piece or "")
+                continue
+            claim = MARKER.sub("", piece).strip()
+
+            def cite(match: re.Match[str], claim: str = claim) -> str:
+                n = int(match.group(1))
+                quoted = self._support(claim, passages[n - 1]) if 1 <= n <= len(passages) else None
+                if quoted is None:
+                    return " [0]"
+                key = keys.setdefault((n, quoted), len(keys) + 1)
+                quotes[key] = (passages[n - 1], quoted)
+                return f" [{key}]"
+
+            out.append(MARKER.sub(cite, piece))
+        return LLMDraft("".join(out).strip(), quotes)
+
+    def _support(self, claim: str, passage: Passage) -> str | None:
+        """The unit (sentence or list item) of ``passage`` closest to ``claim``, if close enough."""
+        texts = units(passage.text)
+        if not claim or not texts:
+            return None
+        sims = self.vectors.get(passage, texts) @ self.embedder.encode([claim])[0]
+        best = int(np.argmax(sims))
+        return texts[best] if float(sims[best]) >= self.settings.llm_min_support else None
+
+    def condense(self, question: str, turns: Sequence[Turn]) -> str | None:
+        """The follow-up as a standalone search query (``prompts/condense.md``); None when the
+        model fails, so the offline query stands."""
+        from langchain_core.messages import HumanMessage
+
+        if not turns:
+            return None
+        history = "\n".join(f"{t.role}: {strip_hostile(t.content)[:600]}" for t in list(turns)[-6:])
+        prompt = self._prompt("condense").format(history=history, question=question)
+        try:
+            reply = self.chat.invoke([HumanMessage(prompt)]).content
+        except Exception as exc:  # the offline query is good enough
+            log.warning("backend %s could not condense: %s: %s", self.name, type(exc).__name__, exc)
+            return None
+        lines = [ln for ln in str(reply).strip().splitlines() if ln.strip()] if reply else []
+        query = strip_hostile(lines[0].strip().strip("\"'“”").strip()) if lines else ""
+        return query[:300] or None
