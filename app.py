@@ -25,6 +25,7 @@ from fastapi import FastAPI  # noqa: E402
 from assistant.errors import SuppleError  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
 from assistant.prompts import load_prompt  # noqa: E402
+from assistant.questionlog import QuestionLog  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.types import Answer, Citation, Kind  # noqa: E402
 from webapp.api import install_api  # noqa: E402
@@ -87,10 +88,20 @@ def build_chat(assistant: Assistant) -> gr.Blocks:
         except SuppleError as error:
             yield f"⚠️ {_escape_md(str(error))}"
 
+    def record_feedback(messages: list[Any], data: gr.LikeData) -> None:
+        """Thumbs up/down on a reply: stored against the question before it (no identity)."""
+        index = data.index[0] if isinstance(data.index, tuple | list) else data.index
+        asked = [t for t in _history(messages[: int(index)]) if t["role"] == "user"]
+        if assistant.question_log is not None and asked and isinstance(data.liked, bool):
+            assistant.question_log.feedback_for_question(asked[-1]["content"], data.liked)
+
     with gr.Blocks(title=TITLE) as chat:
         gr.Markdown(f"## {TITLE}\nAnswers come from the blog's articles, quoted and cited.")
+        chatbot = gr.Chatbot(label="Supple", feedback_options=("Like", "Dislike"))
+        chatbot.like(record_feedback, [chatbot], None, api_name="feedback")
         gr.ChatInterface(
             respond,
+            chatbot=chatbot,
             api_name="chat",
             examples=[
                 "Which exercises strengthen the gluteus maximus?",
@@ -108,7 +119,7 @@ def build_chat(assistant: Assistant) -> gr.Blocks:
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """The FastAPI app: the HTTP API, and the Gradio chat mounted at ``/``."""
-    assistant = assistant or Assistant(settings)
+    assistant = assistant or Assistant(settings, question_log=QuestionLog.from_settings(settings))
     api = FastAPI(
         title="Supple", description="Answers readers' questions from the blog's articles."
     )
@@ -140,7 +151,7 @@ def main() -> int:
             print("The index is missing or out of date: indexing the corpus first.", flush=True)
             report = run_ingest(settings, progress=True)
             print(f"indexed {report.articles} articles, {report.chunks} chunks", flush=True)
-        assistant = Assistant(settings)
+        assistant = Assistant(settings, question_log=QuestionLog.from_settings(settings))
         app = create_app(settings, assistant)
     except SuppleError as error:
         print(f"error: {error}", file=sys.stderr)
