@@ -183,7 +183,9 @@ TAG_PAGE = """<!DOCTYPE html><html><head><title>Tag: glutes | Supple Movement Bl
 class FakeBlog:
     posts: dict[str, Post] = field(default_factory=default_posts)
     requests: list[str] = field(default_factory=list)
-    offsite_urls: list[str] = field(default_factory=list)  # extra sitemap entries
+    extra_urls: list[str] = field(default_factory=list)  # extra sitemap entries
+    hidden: dict[str, Post] = field(default_factory=dict)  # served, but in no listing
+    listings_broken: bool = False  # the sitemap, feed and API answer 500
     base_url: str = ""
 
     def url(self, path: str) -> str:
@@ -227,7 +229,7 @@ class FakeBlog:
         entries = [
             f"<url><loc>{self.post_url(p.slug)}</loc><lastmod>{p.modified}</lastmod></url>"
             for p in self.posts.values()
-        ] + [f"<url><loc>{u}</loc></url>" for u in self.offsite_urls]
+        ] + [f"<url><loc>{u}</loc></url>" for u in self.extra_urls]
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
@@ -317,8 +319,11 @@ def _handler(blog: FakeBlog) -> type[BaseHTTPRequestHandler]:
 
         def _route(self, path: str, slug: str, query: dict[str, list[str]]) -> None:
             html_type = "text/html; charset=utf-8"
-            if path.endswith("/") and slug in blog.posts:
-                self._send(200, blog.page(blog.posts[slug]), html_type)
+            listing = path in ("/sitemap.xml", "/feed/", "/wp-json/wp/v2/posts")
+            if listing and blog.listings_broken:
+                self._send(500, "<html><body>Internal Server Error</body></html>", html_type)
+            elif path.endswith("/") and slug in {**blog.posts, **blog.hidden}:
+                self._send(200, blog.page({**blog.posts, **blog.hidden}[slug]), html_type)
             elif slug in blog.posts:  # no trailing slash: redirect like WordPress does
                 self.send_response(301)
                 self.send_header("Location", f"/{slug}/")
