@@ -161,9 +161,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--threshold",
         type=float,
-        default=0.6,
+        default=0.7,
         metavar="T",
-        help="cosine similarity that puts two questions in one topic (default 0.6)",
+        help="cosine similarity that puts two questions in one topic (default 0.7)",
     )
     return p
 
