@@ -25,6 +25,7 @@ from assistant.errors import BackendError
 from assistant.prompts import load_prompt
 from assistant.safety import scrub_reply, strip_hostile
 from assistant.settings import Settings
+from assistant.text import key_terms, stems
 from assistant.types import Passage, Turn
 from ingest.embed import Embedder
 
@@ -236,8 +237,9 @@ class LLMAnswerer:
 
     def to_draft(self, reply: str, passages: list[Passage]) -> LLMDraft:
         """Map each ``[n]`` of the reply to the sentence of passage n that best supports the
-        claim it ends; markers to no passage, or to one that does not support the claim,
-        become ``[0]``, which ``finalize`` removes."""
+        claim it ends. Markers to no passage, or to one that does not support the claim,
+        become ``[0]`` (``finalize`` removes them); a sentence whose every marker fell is
+        an unsupported claim and is dropped whole."""
         pieces = _SENTENCE_BREAK.split(tidy_markers(reply))
         quotes: dict[int, tuple[Passage, str]] = {}
         keys: dict[tuple[int, str], int] = {}
@@ -257,13 +259,21 @@ class LLMAnswerer:
                 quotes[key] = (passages[n - 1], quoted)
                 return f" [{key}]"
 
-            out.append(MARKER.sub(cite, piece))
-        return LLMDraft("".join(out).strip(), quotes)
+            cited = MARKER.sub(cite, piece)
+            out.append(cited if re.search(r"\[[1-9]\d*\]", cited) else "")
+        return LLMDraft(re.sub(r"[ \t]{2,}", " ", "".join(out)).strip(), quotes)
 
     def _support(self, claim: str, passage: Passage) -> str | None:
-        """The unit (sentence or list item) of ``passage`` closest to ``claim``, if close enough."""
+        """The unit (sentence or list item) of ``passage`` closest to ``claim``, when the
+        claim is close in meaning to it and most of its key terms are in the passage."""
         texts = units(passage.text)
-        if not claim or not texts:
+        terms = key_terms(claim)
+        if not claim or not texts or not terms:
+            return None
+        held = set(stems(f"{passage.title} {passage.section} {passage.text}"))
+        prefixes = {h[:5] for h in held if len(h) >= 5}  # "fascial" ~ "fascia", "pelvic" ~ "pelvis"
+        found = sum(t in held or (len(t) >= 5 and t[:5] in prefixes) for t in terms)
+        if found / len(terms) < self.settings.llm_min_term_share:
             return None
         sims = self.vectors.get(passage, texts) @ self.embedder.encode([claim])[0]
         best = int(np.argmax(sims))

@@ -61,9 +61,14 @@ class Settings(StoreSettings):
         500, ge=16, description="Most tokens a language model reply may use."
     )
     llm_min_support: float = Field(
-        0.35,
+        0.5,
         description="Cosine similarity a model's claim needs with a sentence of the passage it "
-        "cites for the citation to stand (else the marker is removed).",
+        "cites for the citation to stand (else the claim is dropped; docs/safety.md).",
+    )
+    llm_min_term_share: float = Field(
+        0.65,
+        description="Share of a model's claim's key terms the cited passage must contain for "
+        "the citation to stand (docs/safety.md).",
     )
     question_log: bool = Field(
         True,

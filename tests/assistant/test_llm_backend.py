@@ -130,13 +130,54 @@ def test_an_invented_citation_is_removed_in_the_stream_and_the_answer(
     assert_citations_valid(answer)
 
 
-def test_a_citation_to_a_passage_that_does_not_support_the_claim_is_removed(
+def test_a_claim_its_passage_does_not_support_is_dropped(
     indexed_settings: Settings, embedder: Embedder, stub: LLMStub
 ) -> None:
     stub.script(Reply(lambda b: f"{cites_first(b)} The moon is made of green cheese [2]."))
     answer = llm_assistant(indexed_settings, embedder, stub.url).ask(QUESTION)
-    assert "cheese" in answer.text and "cheese [" not in answer.text
-    assert [c.n for c in answer.citations] == [1]
+    assert "cheese" not in answer.text and [c.n for c in answer.citations] == [1]
+
+
+# Measured (docs/safety.md): paraphrases a model writes of what the article says, and
+# on-topic claims it does not make, each citing the passage nearest to it.
+PARAPHRASES = [
+    "Glute bridges and hip thrusts build the gluteus maximus",
+    "Clamshells and monster walks work the hip rotators",
+    "Weak glutes shift load onto the lumbar spine, straining the lower back muscles",
+    "Tight fascia can press on the sciatic nerve and cause tingling or numbness",
+    "Foam rolling helps release fascial adhesions",
+    "Weak glutes let the hip flexors get tight, tilting the pelvis forward",
+    "Planks and dead bugs stabilise the spine",
+    "The deep hip rotators keep the femur stable in the hip socket",
+]
+FABRICATIONS = [
+    "Squats cure every back pain",
+    "Running ten miles a day fixes glute weakness",
+    "Surgery is the best option for low back pain",
+    "Eat more protein to grow your glutes",
+    "Yoga is the only cure for fascia problems",
+    "Glute weakness is caused by genetics alone",
+    "Ice baths reduce fascial adhesions within a day",
+]
+
+
+@pytest.mark.parametrize(
+    ("claim", "stands"), [(c, True) for c in PARAPHRASES] + [(c, False) for c in FABRICATIONS]
+)
+def test_a_claim_keeps_its_citation_only_when_the_passage_supports_it(
+    indexed_settings: Settings, embedder: Embedder, assistant: Assistant, claim: str, stands: bool
+) -> None:
+    answerer = make_answerer(
+        indexed_settings.model_copy(
+            update={"backend": "openai:x", "llm_base_url": "http://127.0.0.1:9/v1"}
+        ),
+        embedder,
+    )
+    assert isinstance(answerer, LLMAnswerer)
+    passages = assistant.retriever.retrieve(claim, 5)[:1]
+    draft = answerer.to_draft(f"{claim} [1].", passages)
+    assert (draft.text == f"{claim} [1].") is stands
+    assert bool(draft.quotes) is stands
 
 
 def test_a_reply_that_attacks_the_disclaimer_still_carries_it(
