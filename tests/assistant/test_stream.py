@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 
@@ -38,7 +39,8 @@ def slow_reply(body: dict[str, object]) -> str:
 
 
 @pytest.mark.parametrize(
-    "question", [QUESTION, "I peed myself and my back is killing me", "What is the capital of Peru?"]
+    "question",
+    [QUESTION, "I peed myself and my back is killing me", "What is the capital of Peru?"],
 )
 def test_extractive_stream_yields_the_text_then_the_answer(
     assistant: Assistant, question: str
@@ -99,7 +101,7 @@ def test_the_chat_streams_llm_tokens_and_ends_with_sources_and_disclaimer(
             client.close()
     partial = [u for u in updates if DISCLAIMER not in u]
     assert len(partial) >= 3  # the reader watched it being written
-    assert any(len(a) < len(b) and b.startswith(a[:10]) for a, b in zip(partial, partial[1:]))
+    assert any(len(a) < len(b) and b.startswith(a[:10]) for a, b in itertools.pairwise(partial))
     final = updates[-1]
     assert "The article lists these:" in final and "**Sources**" in final and "[1]" in final
     assert DISCLAIMER in final
