@@ -7,6 +7,7 @@ to open the Chroma collection. The assistant imports this module and ``ingest.em
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -92,8 +93,16 @@ class Chunk:
         }
 
 
+_client_lock = threading.Lock()  # chromadb's client cache is not safe to fill from two threads
+
+
 def open_client(settings: StoreSettings) -> ClientAPI:
     """The Chroma client the settings ask for: embedded in ``data_dir`` or a server."""
+    with _client_lock:
+        return _open_client(settings)
+
+
+def _open_client(settings: StoreSettings) -> ClientAPI:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
