@@ -169,6 +169,7 @@ class RateLimiter:
     _recent: dict[str, deque[float]] = field(default_factory=dict)
     _daily: dict[str, tuple[int, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _next_sweep: float = 0.0
 
     def check(self, client: str) -> int | None:
         """Counts one request from ``client``; None if allowed, else seconds until it would be."""
@@ -187,11 +188,13 @@ class RateLimiter:
                 return _seconds(recent[0] + 60 - now)
             recent.append(now)
             self._daily[client] = (day, count + 1)
-            if len(self._daily) > 10_000:
+            if now >= self._next_sweep:
                 self._forget_idle(now, day)
             return None
 
     def _forget_idle(self, now: float, day: int) -> None:
+        """Drops clients idle for a minute (recent) or since yesterday (daily counts)."""
+        self._next_sweep = now + 60
         for key in [k for k, (d, _) in self._daily.items() if d != day]:
             del self._daily[key]
         for key in [k for k, q in self._recent.items() if not q or q[-1] <= now - 60]:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from app import create_app
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import CORPUS, make_settings
 from webapp.security import AllowedOriginsError, OriginPolicy, RateLimiter
 
 GLUTE_QUESTION = "Which exercises strengthen the gluteus maximus?"
@@ -19,9 +19,8 @@ ANSWER_KEYS = {"kind", "text", "citations", "passages", "disclaimer", "backend",
 
 
 def client_for(assistant: Assistant, **overrides: object) -> TestClient:
-    settings: Settings = make_settings(
-        assistant.settings.data_dir, **{"allowed_origins": BLOG, **overrides}
-    )
+    options: dict[str, object] = {"allowed_origins": BLOG, **overrides}
+    settings: Settings = make_settings(assistant.settings.data_dir, CORPUS, **options)
     return TestClient(create_app(settings, assistant))
 
 
@@ -231,6 +230,14 @@ class TestRateLimits:
         assert limiter.check("a") == 23 * 3600 - 61  # the day is full: wait until midnight UTC
         now[0] += 23 * 3600
         assert limiter.check("a") is None
+
+    def test_run_forgets_idle_clients(self) -> None:
+        now = [86400 * 100.0]
+        limiter = RateLimiter(per_minute=3, per_day=5, clock=lambda: now[0])
+        limiter.check("198.51.100.7")
+        now[0] += 86400
+        limiter.check("203.0.113.9")
+        assert "198.51.100.7" not in repr(limiter)
 
     def test_run_zero_means_no_cap(self) -> None:
         limiter = RateLimiter(per_minute=0, per_day=0)

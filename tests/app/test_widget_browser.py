@@ -39,7 +39,7 @@ pytestmark = pytest.mark.slow
 
 
 def _no_browser(reason: str) -> None:
-    if os.environ.get("CI") == "true":
+    if os.environ.get("CI", "").lower() in ("true", "1"):
         pytest.fail(f"{reason}; under CI the browser tests must run (.ci/run installs chromium)")
     pytest.skip(reason)
 
