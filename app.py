@@ -96,7 +96,10 @@ def build_chat(assistant: Assistant) -> gr.Blocks:
             assistant.question_log.feedback_for_question(asked[-1]["content"], data.liked)
 
     with gr.Blocks(title=TITLE) as chat:
-        gr.Markdown(f"## {TITLE}\nAnswers come from the blog's articles, quoted and cited.")
+        gr.Markdown(
+            f"## {TITLE}\nAnswers come from the blog's articles, quoted and cited. "
+            "[Embed this chat on your blog](/embed/snippet) · [HTTP API](/docs)"
+        )
         chatbot = gr.Chatbot(label="Supple", feedback_options=("Like", "Dislike"))
         chatbot.like(record_feedback, [chatbot], None, api_name="feedback")
         gr.ChatInterface(
@@ -158,7 +161,8 @@ def main() -> int:
         return 2
     threading.Thread(target=assistant.warm_up, daemon=True).start()
     print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port)
+    # Open streams (the chat's heartbeat) would otherwise hold a shutdown for a long time.
+    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=3)
     return 0
 
 
