@@ -62,7 +62,8 @@ def tag_chart(runs: list[RunReport]) -> str:
     tags = list(by_tag(runs[0].results))
     if not tags:
         return ""
-    fig = Figure(figsize=(8, max(2.0, 0.32 * len(tags) * max(1, len(runs)) + 1)))
+    rows = len(tags) * (0.3 + 0.12 * (len(runs) - 1))
+    fig = Figure(figsize=(8, rows + 1.2))
     ax = fig.add_subplot()
     height = 0.8 / len(runs)
     for i, run in enumerate(runs):
