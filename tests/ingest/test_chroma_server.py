@@ -1,0 +1,87 @@
+"""The scale path: a real ``chroma run`` server on 127.0.0.1; ingest writes to it and the
+assistant answers from it, chosen by SUPPLE_CHROMA_HOST/SUPPLE_CHROMA_PORT alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.pipeline import Assistant
+from ingest.embed import Embedder
+from ingest.run import run_ingest
+from tests.conftest import REPO, make_settings
+from tests.servers import free_port, wait_for
+
+CHROMA = Path(sys.executable).parent / "chroma"
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    port = free_port()
+    log = (tmp_path / "chroma.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            str(CHROMA),
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--path",
+            str(tmp_path / "server"),
+        ],
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60, proc=proc)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.mark.slow
+def test_run_ingest_and_a_question_against_a_chroma_server(
+    chroma_server: int, tmp_path: Path, embedder: Embedder
+) -> None:
+    settings = make_settings(tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server)
+    report = run_ingest(settings, embedder=embedder)
+    assert report.articles == 1 and report.chunks > 5
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
+
+    answer = Assistant(settings, embedder=embedder).ask(
+        "Which exercises strengthen the gluteus maximus?"
+    )
+    assert str(answer.kind) == "answer"
+    assert "Glute Bridges" in " ".join(p.text for p in answer.passages)
+    assert answer.citations and answer.disclaimer
+
+    env = {
+        **os.environ,
+        "SUPPLE_DATA_DIR": str(tmp_path / "data"),
+        "SUPPLE_CHROMA_HOST": "127.0.0.1",
+        "SUPPLE_CHROMA_PORT": str(chroma_server),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest", "--status", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert (status["store"], status["chunks"], status["stale"]) == ("server", report.chunks, False)
