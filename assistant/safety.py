@@ -62,11 +62,11 @@ SADDLE = (
     r"saddle|groin|crotch|genital\w*|privates?|private (parts|area|bits)|down there|"
     r"between (my|the|your) legs|inner thighs?|inside of (my|the) thighs?|perine\w*|anus|anal|"
     r"back passage|rectum|bottom area|vagina\w*|penis|scrotum|testic\w*|labia|sit bones|"
-    r"where i sit|wip(e|ing)|toilet paper|bum hole|butthole"
+    r"where i sit|wip(e|ing)|toilet paper|bum hole|butthole|around (my |the )?(bottom|bum)"
 )
 BOTH_LEGS = (
     r"both (of )?(my |the )?(legs|feet|knees|thighs)|(my )?legs are both|two legs|bilateral\w*|"
-    r"either leg|both sides|both my legs|legs? and (the )?other leg"
+    r"either leg|both my legs|legs? and (the )?other leg"
 )
 WEAK = (
     r"weak\w*|weekness|giv(e|es|ing) (way|out)|gave (way|out)|buckl\w*|collaps\w*|"
@@ -88,7 +88,8 @@ FALL = (
 # Uses of those words that are no fall of the reader; removed before the fall check.
 NOT_A_FALL = (
     r"\bfall(s|ing)? (in|of) (my |the |our )?(training|volume|numbers?|price|temp\w*|mileage|"
-    r"reps|performance|motivation|sales|output|load|steps)\w*|\b(fall|falling|fell) "
+    r"reps|performance|motivation|sales|output|load|steps|blood \w+|sugar|pressure|levels?|"
+    r"energy|hormones?|testosterone|o?estrogen|iron|vitamin \w+|activity|fitness)\w*|\b(fall|falling|fell) "
     r"(asleep|behind|apart|short|for|back on)\b|fall off the wagon|\b(this|last|next|every|"
     r"the) fall (season|semester|term)\b|\bfall (season|semester|term)\b|fall into (a|the) "
     r"(habit|trap|routine)|fell out of (the |my )?(habit|routine)|falling out of|"

@@ -26,6 +26,8 @@ RED_FLAGS: dict[str, list[str]] = {
         "I can't feel when I need to go to the toilet",
         "i wet the bed last night and my lower back is agony",
         "LOST CONTROL OF MY BOWELS",
+        "I have back pain and I can't pee properly",
+        "cauda equina symptoms?",
     ],
     "saddle numbness": [
         "numbness in my saddle area",
@@ -38,6 +40,7 @@ RED_FLAGS: dict[str, list[str]] = {
         "numbnes in my inner thigh",
         "my privates feel numb",
         "when i wipe after the toilet i cant feel it",
+        "numbness around my bottom",
     ],
     "weakness in both legs": [
         "both my legs feel weak and my back hurts",
@@ -49,6 +52,8 @@ RED_FLAGS: dict[str, list[str]] = {
         "i cant lift either leg",
         "sciatica down both legs",
         "both legs are numb and heavy",
+        "my legs gave out on the stairs",
+        "sciatica on both sides",
     ],
     "fever": [
         "back pain with a fever",
@@ -67,6 +72,8 @@ RED_FLAGS: dict[str, list[str]] = {
         "hurt my back in a crash",
         "took a tumble skiing, now my spine hurts",
         "i was hit by a car and my back hurts",
+        "I had a fall in the garden and hurt my back",
+        "my back hurts after i slipped on the stairs",
     ],
     "cancer": [
         "I had breast cancer and now I have new back pain",
@@ -82,6 +89,7 @@ RED_FLAGS: dict[str, list[str]] = {
         "pain at night, no appetite, lost weight",
         "unexplained weight loss and back pain",
         "I've been losing weight for no reason",
+        "my back pain wakes me up every night and I've lost a stone",
     ],
 }
 ALL_RED_FLAGS = [q for wordings in RED_FLAGS.values() for q in wordings]
@@ -103,6 +111,14 @@ EVERYDAY = [
     "how do I get back to training after a cold?",
     "How often do I have to do bridges?",
     "How do the hip rotators operate?",
+    "what happens when the hip rotators are weak on both sides?",
+    "Can weak glutes cause pain at night?",
+    "Does losing weight help low back pain?",
+    "Are monster walks good for my inner thighs?",
+    "Which stretches release the fascia in my groin?",
+    "Can a fall in blood sugar cause back pain?",
+    "Is it normal for my back to ache after deadlifts?",
+    "why do I wake up at night with hip pain?",
 ]
 
 CLINICIAN = [
