@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTICLE
+from ingest.embed import Embedder
+from ingest.run import run_ingest
+from tests.conftest import ARTICLE, make_settings
 from tests.servers import free_port, running_app
 
 BLOG_PAGE = Path(__file__).resolve().parent / "blog_page"
@@ -93,7 +95,7 @@ def corpus_for(folder: Path, article_url: str) -> Path:
 
 
 @pytest.fixture(scope="package")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("site")
     blog_port = free_port()
     stranger_port = free_port()
@@ -102,6 +104,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     blog = f"http://127.0.0.1:{blog_port}"
     article_url = f"{blog}/article.html"
     corpus = corpus_for(root / "corpus", article_url)
+    # Indexed here with the session's model, so the app starts without indexing (faster).
+    run_ingest(make_settings(root / "data", corpus), embedder=embedder)
     with (
         running_app(root / "data", corpus, SUPPLE_ALLOWED_ORIGINS=blog) as app_url,
         blog_server(blog_port, app_url),
