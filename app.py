@@ -162,7 +162,14 @@ def main() -> int:
     threading.Thread(target=assistant.warm_up, daemon=True).start()
     print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
     # Open streams (the chat's heartbeat) would otherwise hold a shutdown for a long time.
-    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=3)
+    # No access log: it would write every reader's address to the output.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        timeout_graceful_shutdown=3,
+        access_log=False,
+    )
     return 0
 
 
