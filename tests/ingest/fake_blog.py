@@ -263,6 +263,22 @@ class FakeBlog:
             f"<description>Blog</description>{items}</channel></rss>"
         )
 
+    def atom(self) -> str:
+        """An Atom feed with summaries only: ingest must read each post's page."""
+        entries = "".join(
+            f"<entry><title>{html.escape(p.title)}</title>"
+            f'<link rel="alternate" href="{self.post_url(p.slug)}"/>'
+            f"<id>{self.post_url(p.slug)}</id><updated>{p.modified}</updated>"
+            f"<author><name>{p.author}</name></author>"
+            f"<summary>{html.escape(p.markdown[:120])}</summary></entry>"
+            for p in self.posts.values()
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>Supple Movement</title><id>{self.url('/')}</id>"
+            f"<updated>2025-06-01T00:00:00Z</updated>{entries}</feed>"
+        )
+
     def wp_posts(self, query: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
         per_page = min(int(query.get("per_page", ["10"])[0]), WP_PAGE_CAP)
         page = int(query.get("page", ["1"])[0])
@@ -319,7 +335,7 @@ def _handler(blog: FakeBlog) -> type[BaseHTTPRequestHandler]:
 
         def _route(self, path: str, slug: str, query: dict[str, list[str]]) -> None:
             html_type = "text/html; charset=utf-8"
-            listing = path in ("/sitemap.xml", "/feed/", "/wp-json/wp/v2/posts")
+            listing = path in ("/sitemap.xml", "/feed/", "/atom.xml", "/wp-json/wp/v2/posts")
             if listing and blog.listings_broken:
                 self._send(500, "<html><body>Internal Server Error</body></html>", html_type)
             elif path.endswith("/") and slug in {**blog.posts, **blog.hidden}:
@@ -335,6 +351,8 @@ def _handler(blog: FakeBlog) -> type[BaseHTTPRequestHandler]:
                 self._send(200, blog.sitemap_index(), "application/xml")
             elif path == "/feed/":
                 self._send(200, blog.feed(), "application/rss+xml; charset=utf-8")
+            elif path == "/atom.xml":
+                self._send(200, blog.atom(), "application/atom+xml")
             elif path == "/wp-json/wp/v2/posts":
                 body, headers = blog.wp_posts(query)
                 self._send(200, body, "application/json; charset=UTF-8", **headers)

@@ -26,7 +26,7 @@ from tests.servers import free_port
 GLUTE = "glute-hip-weakness-low-back-pain"
 PIRIFORMIS = "piriformis-syndrome-stretches"
 FASCIA = "thoracolumbar-fascia-release"
-LISTINGS = ["/sitemap.xml", "/feed/", "/wp-json/wp/v2/posts"]
+LISTINGS = ["/sitemap.xml", "/feed/", "/atom.xml", "/wp-json/wp/v2/posts"]
 
 
 @pytest.fixture
@@ -131,11 +131,15 @@ def test_run_feed_and_wordpress_api_give_the_sitemaps_index(
 ) -> None:
     run_ingest(settings, [blog.url("/sitemap.xml")], embedder=embedder)
     before = held(settings)
-    for listing in ("/feed/", "/wp-json/wp/v2/posts"):
+    for listing in ("/atom.xml", "/feed/", "/wp-json/wp/v2/posts"):
         report = run_ingest(settings, [blog.url(listing)], embedder=embedder)
         assert (report.articles, report.embedded, report.deleted) == (3, 0, 0), listing
     assert {a: len(c) for a, c in held(settings).items()} == {a: len(c) for a, c in before.items()}
     assert blog.requests.count("/wp-json/wp/v2/posts") == 2  # two pages of posts
+    # Atom has summaries only; its `updated` equals the lastmod held: no page fetched again.
+    assert not any(
+        r.startswith(f"/{GLUTE}") for r in blog.requests[blog.requests.index("/atom.xml") :]
+    )
 
 
 def test_run_same_article_reached_twice_is_indexed_once(
