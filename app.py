@@ -75,8 +75,13 @@ def _history(messages: list[Any]) -> list[dict[str, str]]:
     return turns
 
 
-def build_chat(assistant: Assistant) -> gr.Blocks:
-    def respond(message: str, history: list[Any]) -> Iterator[str]:
+def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.Blocks:
+    def respond(message: str, history: list[Any], request: gr.Request) -> Iterator[str]:
+        client = getattr(getattr(request, "client", None), "host", None)
+        wait = limiter.check(client) if limiter and client else None
+        if wait is not None:  # the same per-reader caps as the HTTP API
+            yield f"⚠️ Too many questions from your address; please try again in {wait} seconds."
+            return
         try:
             text = ""
             for part in assistant.stream(message, _history(history)):
@@ -138,7 +143,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         max_question_chars=settings.max_question_chars,
     )
 
-    return gr.mount_gradio_app(api, build_chat(assistant), path="/", footer_links=["api"])
+    chat = build_chat(assistant, api.state.rate_limiter)
+    return gr.mount_gradio_app(api, chat, path="/", footer_links=["api"])
 
 
 def main() -> int:
