@@ -1,5 +1,7 @@
 """A scripted OpenAI-compatible chat-completions server on 127.0.0.1, for the LLM backend tests.
 
+It also answers Ollama's native ``/api/chat`` (newline-delimited JSON), for ``ollama:MODEL``.
+
 It stands in for the hosted model (the one part that cannot run here). Tests script each
 reply: a normal answer (JSON, or streamed as server-sent events when the client asks for
 ``stream``), a hang, an HTTP error, or nothing. Every request body is kept for assertions.
@@ -114,7 +116,9 @@ class LLMStub:
                 text = reply.text(body) if callable(reply.text) else reply.text
                 if reply.mode == "empty":
                     text = ""
-                if body.get("stream"):
+                if self.path.rstrip("/").endswith("/api/chat"):
+                    self._ollama(text, reply, stream=body.get("stream", True))
+                elif body.get("stream"):
                     self._stream(text, reply)
                 else:
                     self._send(200, "application/json", json.dumps(_completion(text)).encode())
@@ -125,6 +129,24 @@ class LLMStub:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _ollama(self, text: str, reply: Reply, stream: bool) -> None:
+                pieces = list(_pieces(text, reply.chunk)) if stream else [text]
+                lines = [_ollama_line(p, done=False) for p in pieces] + [
+                    _ollama_line("", done=True)
+                ]
+                if not stream:
+                    lines = [_ollama_line(text, done=True)]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                for line in lines:
+                    self.wfile.write(json.dumps(line).encode() + b"\n")
+                    self.wfile.flush()
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                self.close_connection = True
 
             def _stream(self, text: str, reply: Reply) -> None:
                 self.send_response(200)
@@ -179,3 +201,15 @@ def _completion(text: str) -> Body:
         ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
+
+
+def _ollama_line(piece: str, *, done: bool) -> Body:
+    line: Body = {
+        "model": "stub",
+        "created_at": "2026-01-01T00:00:00Z",
+        "message": {"role": "assistant", "content": piece},
+        "done": done,
+    }
+    if done:
+        line.update(done_reason="stop", total_duration=1, eval_count=1, prompt_eval_count=1)
+    return line
