@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import bm25s
+import httpx
 import numpy as np
+from chromadb.errors import ChromaError
 from langchain_chroma import Chroma
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from assistant.errors import BackendError, StaleIndexError
+from assistant.errors import BackendError, StaleIndexError, StoreError
 from assistant.settings import Settings
 from assistant.text import Vocabulary, stems
 from assistant.types import Passage
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 RETRIEVERS = ("hybrid", "dense", "bm25")
 RRF_C = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 DUPLICATE_JACCARD = 0.9  # passages sharing this share of their words are one passage
+STORE_UNAVAILABLE = "The article index is temporarily unavailable; please try again in a minute."
 
 
 class Retriever(Protocol):
@@ -215,11 +218,12 @@ class PassageRetriever(BaseRetriever):
     def retrieve(
         self, query: str, k: int, query_vector: list[float] | None = None
     ) -> list[Passage]:
-        snap = self.corpus.snapshot()
-        return [
-            to_passage(snap.docs[h.index], rank, h.cosine)
-            for rank, h in enumerate(self.hits(query, k, query_vector), 1)
-        ]
+        try:
+            snap = self.corpus.snapshot()
+            hits = self.hits(query, k, query_vector)
+        except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
+            raise StoreError(STORE_UNAVAILABLE) from exc
+        return [to_passage(snap.docs[h.index], rank, h.cosine) for rank, h in enumerate(hits, 1)]
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
@@ -258,15 +262,23 @@ class BM25Retriever(PassageRetriever):
 
 
 class HybridRetriever(PassageRetriever):
-    """Dense and BM25 rankings fused by reciprocal rank fusion: sum of 1 / (60 + rank)."""
+    """Dense and BM25 rankings fused by weighted reciprocal rank fusion:
+    ``dense_weight / (rrf_c + dense rank) + 1 / (rrf_c + BM25 rank)``."""
+
+    dense_weight: float = Field(0.5, ge=0, description="Weight of the dense ranking in RRF.")
+    rrf_c: int = Field(RRF_C, ge=1, description="RRF constant: higher flattens the ranks.")
 
     def _order(
         self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
     ) -> list[tuple[int, float]]:
         fused: dict[int, float] = {}
-        for ranking in (self._dense(snap, vector, n), self._lexical(lexical, n)):
+        rankings = (
+            (self.dense_weight, self._dense(snap, vector, n)),
+            (1.0, self._lexical(lexical, n)),
+        )
+        for weight, ranking in rankings:
             for r, i in enumerate(ranking, 1):
-                fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_C + r)
+                fused[i] = fused.get(i, 0.0) + weight / (self.rrf_c + r)
         return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
@@ -298,6 +310,13 @@ def make_retriever(name: str, settings: Settings, embedder: Embedder) -> Passage
     if name not in _CLASSES:
         raise BackendError(f"unknown retriever '{name}': choose one of {', '.join(RETRIEVERS)}")
     store, collection = open_store(settings, embedder)
-    return _CLASSES[name](
-        store=store, corpus=CorpusIndex(collection), embedder=embedder, k=settings.k
-    )
+    corpus = CorpusIndex(collection)
+    if name == "hybrid":
+        return HybridRetriever(
+            store=store,
+            corpus=corpus,
+            embedder=embedder,
+            k=settings.k,
+            dense_weight=settings.hybrid_dense_weight,
+        )
+    return _CLASSES[name](store=store, corpus=corpus, embedder=embedder, k=settings.k)

@@ -30,12 +30,20 @@ class Settings(StoreSettings):
         "", description="Comma-separated origins allowed to embed the widget and call the API."
     )
     prompts_dir: Path = Field(PROMPTS_DIR, description="Folder of prompt files.")
-    retriever: str = Field("dense", description="Retriever: 'hybrid', 'dense' or 'bm25'.")
+    retriever: str = Field(
+        "hybrid", description="Retriever: 'hybrid' (dense + BM25, fused), 'dense' or 'bm25'."
+    )
     k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    hybrid_dense_weight: float = Field(
+        0.5,
+        ge=0,
+        description="Weight of the dense ranking against BM25's (1.0) in the hybrid retriever's "
+        "rank fusion (measured: docs/retrieval.md).",
+    )
     min_relevance: float = Field(
-        0.30,
-        description="Cosine similarity below which the best passage does not answer "
-        "(measured: docs/thresholds.md).",
+        0.03,
+        description="Cosine similarity below which the best passage does not answer, even "
+        "when it holds every key term of the question (measured: docs/retrieval.md).",
     )
     max_question_chars: int = Field(1000, description="Longest question accepted.")
     max_body_bytes: int = Field(

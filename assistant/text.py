@@ -26,7 +26,8 @@ STOP_WORDS = frozenset(
     what when where which while who whom why will with would you your yours yourself yourselves
     im ive id dont doesnt isnt arent cant wont also really please thanks thank hi hello hey
     get got getting go going make makes made way ways thing things lot lots much many
-    tell explain say says said know want need like""".split()
+    tell explain say says said know want need like can't don't doesn't isn't aren't
+    won't i'm i've i'd it's what's there's that's rid wat wut u ur""".split()
 )
 
 # Words a question uses that carry no topic: asking, helping, judging.
@@ -36,7 +37,10 @@ GENERIC_WORDS = frozenset(
     works happen happens mean means role article articles blog post say recommend recommended
     suggest suggested try do does done anything something someone one ok okay kind type types
     important part parts use used using affect affects effect effects lead leads problem problems
-    issue issues matter relate related relation connection connect""".split()
+    issue issues matter relate related relation connection connect main job jobs purpose
+    function functions feel feeling felt benefit benefits reason reasons count counts give
+    gives keep keeps take takes taking get gets put puts link linked links really actually
+    stop stops become becomes area areas""".split()
 )
 
 # Readers' words -> the articles' words (applied to whole phrases, longest first). Both the
@@ -118,6 +122,10 @@ SYNONYMS: dict[str, str] = {
     "inward": "internally",
     "turn in": "internally rotate",
     "turns in": "internally rotate",
+    "week glutes": "weak glutes",  # a real word, so the typo check cannot catch it
+    "week glute": "weak glute",
+    "week hips": "weak hips",
+    "week muscles": "weak muscles",
 }
 _SYNONYM_RE = re.compile(
     r"\b(" + "|".join(re.escape(k) for k in sorted(SYNONYMS, key=len, reverse=True)) + r")\b"
@@ -189,7 +197,9 @@ class Vocabulary:
         self.stems: frozenset[str] = frozenset(
             stem(w) for w in self.words if w not in STOP_WORDS and len(w) > 1
         )
-        self._candidates = sorted(w for w in self.words if len(w) >= 4 and w.isalpha())
+        self._candidates = sorted(
+            w for w in self.words | GENERIC_WORDS | STOP_WORDS if len(w) >= 4 and w.isalpha()
+        )
         self.known = english_words() if known_words is None else known_words
         self.cutoff = cutoff
         self._corrected: dict[str, str] = {}
