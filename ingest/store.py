@@ -44,9 +44,13 @@ class IngestBusyError(StoreError):
 @contextlib.contextmanager
 def ingest_lock(data_dir: Path, wait: float = 0.0) -> Iterator[None]:
     """Hold the data folder's ingest lock; wait up to ``wait`` seconds for another holder."""
-    data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / LOCK_FILE
-    with path.open("a+") as handle:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:  # a read-only or full data folder, or no permission
+        raise StoreError(f"cannot write to the data folder {data_dir}: {exc.strerror}") from exc
+    with handle:
         deadline = time.monotonic() + wait
         while True:
             try:

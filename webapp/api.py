@@ -112,13 +112,13 @@ def make_router(max_body_bytes: int) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"], max_body_size=max_body_bytes)
 
     @router.get("/health", summary="Is the app up, how many chunks are indexed, which backend")
-    def health(request: Request) -> dict[str, Any]:
+    def health(request: Request) -> Any:
         assistant = _assistant(request)
-        return {
-            "status": "ok",
-            "chunks": assistant.chunk_count(),
-            "backend": assistant.answerer.name,
-        }
+        try:
+            chunks = assistant.chunk_count()
+        except SuppleError as exc:  # e.g. the Chroma server is down: 503, one line
+            return error(503, str(exc))
+        return {"status": "ok", "chunks": chunks, "backend": assistant.answerer.name}
 
     @router.post(
         "/ask",
