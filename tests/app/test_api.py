@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +14,7 @@ from fastapi.testclient import TestClient
 from app import create_app
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import CORPUS, REPO, make_settings
 from webapp.security import AllowedOriginsError, OriginPolicy, RateLimiter
 
 GLUTE_QUESTION = "Which exercises strengthen the gluteus maximus?"
@@ -265,3 +269,17 @@ class TestPages:
             in page
         )
         assert "SUPPLE_ALLOWED_ORIGINS" in page and BLOG in page
+
+
+@pytest.mark.slow
+def test_run_app_with_a_bad_allowlist_exits_2_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "SUPPLE_DATA_DIR": str(tmp_path), "SUPPLE_ALLOWED_ORIGINS": "blog.example"}
+    done = subprocess.run(
+        [sys.executable, "app.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: 'blog.example' in SUPPLE_ALLOWED_ORIGINS is not an origin like "
+        "https://blog.example.com"
+    )
+    assert "Traceback" not in done.stderr
