@@ -246,6 +246,8 @@ _CLAUSE_SPLIT = re.compile(
     re.I,
 )
 _CONTENT = re.compile(r"[a-z]{3,}", re.I)
+# HTML a reader pastes or an attacker injects: script and style bodies, and tags.
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|</?[a-z][a-z0-9-]*(\s[^<>]*)?/?>", re.I | re.S)
 
 
 def red_flag(text: str) -> str | None:
@@ -268,7 +270,9 @@ def hostile_reasons(text: str) -> list[str]:
 
 
 def strip_hostile(question: str) -> str:
-    """The question without its hostile clauses; unchanged when it has none."""
+    """The question without markup and hostile clauses; unchanged when it has none."""
+    if _MARKUP.search(question):
+        question = re.sub(r"\s+([?.!,;:])", r"\1", " ".join(_MARKUP.sub(" ", question).split()))
     if not hostile_reasons(question):
         return question
     kept = [c for c in _CLAUSE_SPLIT.split(question) if c and not hostile_reasons(c)]
