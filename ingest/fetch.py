@@ -4,6 +4,7 @@ same-host rule. Every failure is a ``SourceError`` with one line a reader unders
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -61,12 +62,17 @@ class Fetched:
 
     @property
     def text(self) -> str:
-        charset = "utf-8"
-        for part in self.content_type.split(";")[1:]:
-            key, _, value = part.strip().partition("=")
-            if key.lower() == "charset" and value:
-                charset = value.strip("\"'")
-        return self.body.decode(charset, errors="replace")
+        """The body decoded by the charset of the header, else of a ``<meta>`` tag, else UTF-8."""
+        declared = re.search(r"charset=[\"']?([\w.:-]+)", self.content_type) or re.search(
+            rb"<meta[^>]+charset=[\"']?([\w.:-]+)", self.body[:4096], flags=re.I
+        )
+        charset = declared.group(1) if declared else "utf-8"
+        if isinstance(charset, bytes):
+            charset = charset.decode("ascii", errors="replace")
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:  # an unknown charset name
+            return self.body.decode("utf-8", errors="replace")
 
 
 class Fetcher:

@@ -141,3 +141,18 @@ def test_run_readers_never_see_an_article_half_written(
         for slug, positions in seen.items():
             want = {0, 1, 2} if slug == "article-000" else {0, 1}
             assert positions == want, f"{slug} half-written: {sorted(positions)}"
+
+
+def test_run_second_ingest_waits_for_the_lock_or_refuses(tmp_path: Path) -> None:
+    with store.ingest_lock(tmp_path):
+        started = time.monotonic()
+        busy = rf"another ingest \(pid {os.getpid()}\)"
+        with pytest.raises(IngestBusyError, match=busy), store.ingest_lock(tmp_path, wait=0.4):
+            pass
+        assert time.monotonic() - started >= 0.4
+    held = store.ingest_lock(tmp_path)
+    held.__enter__()
+    threading.Timer(0.3, held.__exit__, (None, None, None)).start()
+    started = time.monotonic()
+    with store.ingest_lock(tmp_path, wait=10):  # waits until the first one ends
+        assert 0.25 <= time.monotonic() - started < 5
