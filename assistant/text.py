@@ -122,6 +122,8 @@ SYNONYMS: dict[str, str] = {
     "inward": "internally",
     "turn in": "internally rotate",
     "turns in": "internally rotate",
+    "get rid of": "reduce",
+    "getting rid of": "reducing",
     "week glutes": "weak glutes",  # a real word, so the typo check cannot catch it
     "week glute": "weak glute",
     "week hips": "weak hips",
