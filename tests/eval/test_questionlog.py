@@ -7,6 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from assistant.pipeline import Assistant
 from assistant.questionlog import FILE_NAME, QuestionLog
 from assistant.settings import Settings
@@ -14,6 +16,7 @@ from ingest.embed import Embedder
 from tests.conftest import make_settings
 
 
+@pytest.mark.slow
 def test_each_ask_records_question_kind_and_top_score(
     indexed_settings: Settings, embedder: Embedder, tmp_path: Path
 ) -> None:

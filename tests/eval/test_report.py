@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.types import Answer, Citation, Kind, Passage
 from eval.metrics import RunReport, Unavailable, score_case
 from eval.report import highlight, render_html
@@ -19,6 +21,7 @@ def test_highlight_marks_evidence_on_normalised_text_and_escapes_the_rest() -> N
     assert marked == "Try <mark>Glute Bridges, Hip &lt;Thrusts</mark>&gt; &amp; more"
 
 
+@pytest.mark.slow
 def test_hostile_text_is_shown_not_run(tmp_path: Path) -> None:
     case = EvalCase(
         "hostile", HOSTILE, evidence=("connective tissue",), facts=("fascia",), tags=("<tag>",)

@@ -91,6 +91,7 @@ def test_unreadable_set_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "missing.yaml: cannot read the file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_real_command_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "dup.yaml"
     path.write_text(MALFORMED["duplicate-id"][0])
