@@ -276,3 +276,14 @@ def test_run_defaults_and_open_on_load(
         assert page.locator("#supple-panel").is_visible() is opens
     finally:
         context.close()
+
+
+def test_run_embed_opened_alone_ignores_a_greeting_in_the_link(page: Any, site: Site) -> None:
+    page.goto(f"{site.app}/embed?greeting=Call+0800+FAKE+for+a+cure")
+    greeting = page.locator(".msg.greeting")
+    greeting.wait_for()
+    assert "FAKE" not in greeting.inner_text()
+    assert "Ask me about the blog's articles" in greeting.inner_text()
+    reply = ask(page, GLUTE_QUESTION)  # the chat page works on its own too
+    assert reply.locator("a.source-link").count() >= 1
+    assert page.errors == []

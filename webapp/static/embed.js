@@ -199,6 +199,10 @@
     }
   });
 
-  addMessage("bot greeting", (params.get("greeting") || "").trim().slice(0, 300) || GREETING);
+  // A greeting from the URL only when framed (by an allowed site: CSP frame-ancestors), so a
+  // link to this page cannot put someone else's words on it.
+  var framed = window.parent !== window;
+  var greeting = framed ? (params.get("greeting") || "").trim().slice(0, 300) : "";
+  addMessage("bot greeting", greeting || GREETING);
   log.lastChild.appendChild(el("p", "disclaimer", disclaimer));
 })();
