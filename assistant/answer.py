@@ -6,6 +6,7 @@ the passages that best answer the question, in the author's words, and cites eac
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -61,44 +62,70 @@ class UnitVectors:
 
 
 class ExtractiveAnswerer:
-    """Quote the best units of the best passages; no language model."""
+    """Quote the best units of the best passages; no language model.
+
+    A unit's score is its cosine similarity to the question plus how much of the question's
+    key terms it holds, each term weighted by how rare it is among the candidate units
+    ("pelvic instability" counts for more than "glutes"). The best unit is quoted; another
+    only when it scores close to the best *and* holds a key term the quotes so far lack, so
+    a reply is not padded with loosely related lines.
+    """
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, max_quotes: int = 3, passages_considered: int = 3):
+    def __init__(
+        self,
+        embedder: Embedder,
+        max_quotes: int = 3,
+        passages_considered: int = 3,
+        min_ratio: float = 0.85,
+    ):
         self.vectors = UnitVectors(embedder)
         self.max_quotes = max_quotes
         self.passages_considered = passages_considered
+        self.min_ratio = min_ratio
 
-    def _score(self, unit_stems: set[str], similarity: float, key: list[str]) -> float:
-        overlap = len(unit_stems & set(key)) / len(key) if key else 0.0
-        return float(similarity) + 0.5 * overlap
-
-    def draft(
-        self, question: str, passages: list[Passage], query_vector: list[float], key: list[str]
-    ) -> Draft:
-        q = np.asarray(query_vector, dtype=np.float32)
-        candidates: list[tuple[float, int, Passage, str]] = []
+    def _candidates(
+        self, passages: list[Passage], q: np.ndarray, key: set[str]
+    ) -> list[tuple[float, Passage, str, frozenset[str]]]:
+        found: list[tuple[float, int, Passage, str, frozenset[str]]] = []
         for order, passage in enumerate(passages[: self.passages_considered]):
             texts = units(passage.text)
             if not texts:
                 continue
             sims = self.vectors.get(passage, texts) @ q
             for text, sim in zip(texts, sims, strict=True):
-                score = self._score(set(stems(text)), float(sim), key)
-                # earlier passages ranked better by the retriever: a small preference
-                candidates.append((score - 0.03 * order, order, passage, text))
+                found.append((float(sim), order, passage, text, frozenset(stems(text)) & key))
+        df = {t: sum(t in c[4] for c in found) for t in key}
+        weight = {t: math.log(1 + len(found) / (1 + df[t])) for t in key}
+        total = sum(weight.values())
+        scored = [
+            # earlier passages ranked better by the retriever: a small preference
+            (sim + 0.5 * sum(weight[t] for t in held) / total - 0.03 * order, p, text, held)
+            if total
+            else (sim - 0.03 * order, p, text, held)
+            for sim, order, p, text, held in found
+        ]
+        return sorted(scored, key=lambda c: c[0], reverse=True)
+
+    def draft(
+        self, question: str, passages: list[Passage], query_vector: list[float], key: list[str]
+    ) -> Draft:
+        candidates = self._candidates(
+            passages, np.asarray(query_vector, dtype=np.float32), set(key)
+        )
         if not candidates:
             return Draft("")
-        candidates.sort(key=lambda c: c[0], reverse=True)
         best = candidates[0][0]
-        chosen: list[tuple[Passage, str]] = []
-        for score, _, passage, text in candidates:
-            if len(chosen) >= self.max_quotes or score < 0.8 * best:
+        chosen: list[tuple[Passage, str]] = [(candidates[0][1], candidates[0][2])]
+        covered = set(candidates[0][3])
+        for score, passage, text, held in candidates[1:]:
+            if len(chosen) >= self.max_quotes or score < self.min_ratio * best:
                 break
-            if all(text != t for _, t in chosen):
-                chosen.append((passage, text))
-        # Read in the article's order when quotes come from one passage.
+            if not held - covered or any(text == t for _, t in chosen):
+                continue  # adds nothing the question asked about
+            chosen.append((passage, text))
+            covered |= held
         parts: list[str] = []
         quotes: dict[int, tuple[Passage, str]] = {}
         for n, (passage, text) in enumerate(chosen, 1):
