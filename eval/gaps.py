@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from assistant.errors import SuppleError
 from assistant.questionlog import FILE_NAME, LoggedQuestion, QuestionLog
 from assistant.settings import Settings
 from eval.metrics import normalise
+from eval.run import rate_arg, settings_problem
 from eval.sets import EvalCase, EvalSet, dump_set
 from ingest.embed import Embedder
 
@@ -153,14 +156,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--purge", action="store_true", help="delete every stored question")
     p.add_argument(
         "--low-score",
-        type=float,
+        type=rate_arg,
         metavar="S",
         help="answers whose best passage scored below S count as gaps "
         "(default: SUPPLE_MIN_RELEVANCE, 0.30)",
     )
     p.add_argument(
         "--threshold",
-        type=float,
+        type=rate_arg,
         default=0.7,
         metavar="T",
         help="cosine similarity that puts two questions in one topic (default 0.7)",
@@ -200,5 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SuppleError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ValidationError as error:
+        print(f"error: {settings_problem(error)}", file=sys.stderr)
         return 2
     return 0
