@@ -14,9 +14,11 @@ and a question that is nothing but such a request is ``not_covered``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.types import Kind, Turn
 
@@ -39,9 +41,41 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# Words readers misspell in red flags, corrected when a word of 5+ letters is close to one
+# (same first letter, difflib ratio >= 0.8): "grion" -> groin, "acident" -> accident.
+_FLAG_WORDS = tuple(
+    """accident bladder bowel bowels cancer chemotherapy collision control crotch fever
+    feverish genitals groin incontinence incontinent lymphoma numbness paralysed privates
+    saddle sensation temperature thigh thighs tingling tumour urinate urine weakness weight
+    wetting""".split()
+)
+# Real words that sit that close to one of them and must stay as they are.
+_NOT_TYPOS = frozenset(
+    """fewer number numbers thing things cancel cancels cancelled canceled accent accents grown
+    inconvenience inconvenient bowls bowling fevers weigh weighs weighed saddles tinkling
+    control controls tight tights tighter tightly crutch grain grains groan groans pirates
+    weakest inconsistent inconsistently""".split()
+)
+
+
+@lru_cache(maxsize=8192)
+def _corrected(word: str) -> str:
+    if len(word) < 5 or word in _NOT_TYPOS or word in _FLAG_WORDS:
+        return word
+    near = [w for w in _FLAG_WORDS if w[0] == word[0]]
+    match = difflib.get_close_matches(word, near, n=1, cutoff=0.8)
+    return match[0] if match else word
+
+
+def correct_typos(text: str) -> str:
+    """``text`` with misspellings of red-flag words corrected (see ``_FLAG_WORDS``)."""
+    return re.sub(r"[a-z]+", lambda m: _corrected(m.group(0)), text)
+
+
 # --- building blocks (typo-tolerant where readers misspell) -------------------------------
 PAIN = (
     r"\b(pain\w*|ache?s?|aching|achy|hurt\w*|sore\w*|spine|spinal|stiff\w*|sciatica|killing me|"
+    r"backache\w*|backpain|agony|agonising|agonizing|"
     r"(?<!get )(?<!got )(?<!go )(?<!come )(?<!went )(?<!fell )back(?! (to|into|on|in|up)\b))\b"
 )
 BLADDER = r"bl[ae]+d+[aeiou]?r+s?"
@@ -136,7 +170,7 @@ _RED_FLAGS: list[tuple[str, list[str | tuple[str, ...]]]] = [
             rf"\b({PEE}|{POO}|it in|toilet|loo|bathroom|restroom|go\b)",
             rf"\b({TROUBLE})\b.{{0,20}}\b(pee|peeing|urinat\w*|wee|weeing|empty (my|the) {BLADDER}|"
             r"poo|pooping|go to the (toilet|loo|bathroom))",
-            rf"\bleak\w*\b.{{0,20}}\b({PEE}|{POO})|\b({PEE}|{POO})\b.{{0,10}}\bleak\w*",
+            rf"\b(leak\w*|dribbl\w*)\b.{{0,20}}\b({PEE}|{POO})|\b({PEE}|{POO})\b.{{0,10}}\bleak\w*",
             r"\bcauda equina\b",
         ],
     ),
@@ -252,7 +286,7 @@ _MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|</?[a-z][a-z0-9-]*(\s[^<>]*)
 
 def red_flag(text: str) -> str | None:
     """The red flag ``text`` describes (its name), or None."""
-    text = normalise(text)
+    text = correct_typos(normalise(text))
     for name, patterns in _RED_FLAG_RES:
         probe = _NOT_A_FALL.sub(" ", text) if name.endswith("fall or accident") else text
         if any(all(p.search(probe) for p in group) for group in patterns):

@@ -28,6 +28,8 @@ RED_FLAGS: dict[str, list[str]] = {
         "LOST CONTROL OF MY BOWELS",
         "I have back pain and I can't pee properly",
         "cauda equina symptoms?",
+        "lost controle of my bowles",
+        "dribbling urine with low back pain",
     ],
     "saddle numbness": [
         "numbness in my saddle area",
@@ -41,6 +43,8 @@ RED_FLAGS: dict[str, list[str]] = {
         "my privates feel numb",
         "when i wipe after the toilet i cant feel it",
         "numbness around my bottom",
+        "my grion is numb",
+        "numb inner thihgs",
     ],
     "weakness in both legs": [
         "both my legs feel weak and my back hurts",
@@ -62,6 +66,7 @@ RED_FLAGS: dict[str, list[str]] = {
         "back ache, chills and night sweats",
         "I have a temperature of 39 and my spine is sore",
         "feaver and back pain",
+        "feverr and backache",
     ],
     "fall or accident": [
         "I fell down the stairs and now my back hurts",
@@ -73,6 +78,7 @@ RED_FLAGS: dict[str, list[str]] = {
         "took a tumble skiing, now my spine hurts",
         "i was hit by a car and my back hurts",
         "I had a fall in the garden and hurt my back",
+        "my back hurts since the car acident",
         "my back hurts after i slipped on the stairs",
     ],
     "cancer": [
@@ -119,6 +125,10 @@ EVERYDAY = [
     "Can a fall in blood sugar cause back pain?",
     "Is it normal for my back to ache after deadlifts?",
     "why do I wake up at night with hip pain?",
+    "I had to cancel training because my back hurts",
+    "fewer reps when my back hurts?",
+    "what number of sets for the groin area?",
+    "are my tight thighs and glutes linked to back pain?",
 ]
 
 CLINICIAN = [
