@@ -76,7 +76,8 @@ class WebLoader:
         loaded = Loaded()
         origin = url_key(url)
         try:
-            if "/wp-json/" in urlsplit(url).path:
+            parts = urlsplit(url)
+            if "/wp-json/" in parts.path or "rest_route=" in parts.query:
                 complete = self._wordpress(url, origin, loaded)
             else:
                 fetched = self.fetcher.fetch(url)

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from assistant.pipeline import Assistant
+from ingest import store
 from ingest.embed import Embedder
 from ingest.run import run_ingest
 from tests.conftest import REPO, make_settings
+from tests.ingest.test_crash_safety import reader_corpus, readers_see_whole_articles
 from tests.servers import free_port, wait_for
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -85,3 +87,17 @@ def test_run_ingest_and_a_question_against_a_chroma_server(
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert (status["store"], status["chunks"], status["stale"]) == ("server", report.chunks, False)
+
+
+@pytest.mark.slow
+def test_run_server_readers_never_see_an_article_half_written(
+    chroma_server: int, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "BATCH", 5)
+    settings = make_settings(
+        tmp_path / "data",
+        reader_corpus(tmp_path / "corpus"),
+        chroma_host="127.0.0.1",
+        chroma_port=chroma_server,
+    )
+    readers_see_whole_articles(settings, embedder)

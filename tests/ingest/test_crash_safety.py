@@ -110,13 +110,9 @@ def test_run_kill_9_partway_then_rerun_equals_a_clean_build(
     assert (again.embedded, again.deleted, again.chunks) == (0, 0, 300)
 
 
-def test_run_readers_never_see_an_article_half_written(
-    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(store, "BATCH", 5)  # many small upserts: many chances to tear
-    settings = make_settings(tmp_path / "data", synthetic_corpus(tmp_path / "corpus", 30))
-    article = tmp_path / "corpus" / "article-000.md"
-    article.write_text(article.read_text() + "\n## A third part\n\nRest a day between drills.\n")
+def readers_see_whole_articles(settings: Settings, embedder: Embedder) -> None:
+    """Ingest ``settings.corpus_dir`` while a reader polls the index: every snapshot holds
+    each article whole (article-000 has three passages, the others two)."""
     snapshots: list[dict[str, set[int]]] = []
     done = threading.Event()
 
@@ -141,6 +137,21 @@ def test_run_readers_never_see_an_article_half_written(
         for slug, positions in seen.items():
             want = {0, 1, 2} if slug == "article-000" else {0, 1}
             assert positions == want, f"{slug} half-written: {sorted(positions)}"
+
+
+def reader_corpus(folder: Path) -> Path:
+    synthetic_corpus(folder, 30)
+    article = folder / "article-000.md"
+    article.write_text(article.read_text() + "\n## A third part\n\nRest a day between drills.\n")
+    return folder
+
+
+def test_run_readers_never_see_an_article_half_written(
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "BATCH", 5)  # many small upserts: many chances to tear
+    settings = make_settings(tmp_path / "data", reader_corpus(tmp_path / "corpus"))
+    readers_see_whole_articles(settings, embedder)
 
 
 def test_run_second_ingest_waits_for_the_lock_or_refuses(tmp_path: Path) -> None:
