@@ -50,6 +50,8 @@ def load_sources(
     settings: StoreSettings,
     sources: Sequence[Path | str] | None = None,
     held: dict[str, dict[str, object]] | None = None,
+    *,
+    progress: bool = False,
 ) -> Loaded:
     """Read every source (default: the corpus folder); bad ones are skipped with a reason."""
     held = held or {}
@@ -64,7 +66,7 @@ def load_sources(
         for meta in held.values()
     }
     with Fetcher(settings) as fetcher:
-        web = WebLoader(fetcher, pages)
+        web = WebLoader(fetcher, pages, progress)
         for source in sources:
             text = str(source)
             if is_url(text):
@@ -180,7 +182,7 @@ def run_ingest(
     embedder = embedder or Embedder()
     with ingest_lock(settings.data_dir, settings.ingest_lock_wait):
         held = {} if rebuild else held_metadata(settings, embedder.stamp)
-        loaded = load_sources(settings, sources, held)
+        loaded = load_sources(settings, sources, held, progress=progress)
         articles, conflicts = dedupe(loaded.articles)
         scope = _deletion_scope(held, loaded, articles, path_origin(settings.corpus_dir))
         result = sync_index(

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
 from lxml import etree
+from tqdm import tqdm
 
 from ingest.clean import CleanPage, article_words, clean_html, clean_scraped_text
 from ingest.errors import SourceError
@@ -68,9 +69,12 @@ def _kind(fetched: Fetched) -> str:
 class WebLoader:
     """Loads one URL source per ``load`` call; ``held`` is what the index holds, by page."""
 
-    def __init__(self, fetcher: Fetcher, held: dict[str, HeldPage] | None = None) -> None:
+    def __init__(
+        self, fetcher: Fetcher, held: dict[str, HeldPage] | None = None, progress: bool = False
+    ) -> None:
         self.fetcher = fetcher
         self.held = held or {}
+        self.progress = progress
 
     def load(self, url: str) -> Loaded:
         loaded = Loaded()
@@ -175,7 +179,13 @@ class WebLoader:
                     url_key(fields["loc"]), (fields["loc"], fields.get("lastmod", ""))
                 )
         complete = True
-        for loc, lastmod in entries.values():
+        listed = tqdm(
+            entries.values(),
+            desc="fetching",
+            unit="page",
+            disable=not self.progress or tag != "urlset",
+        )
+        for loc, lastmod in listed:
             if tag == "urlset":
                 self._listed_page(loc, lastmod, origin, blog, loaded)
                 continue

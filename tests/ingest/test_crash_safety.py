@@ -122,7 +122,7 @@ def readers_see_whole_articles(settings: Settings, embedder: Embedder) -> None:
             if collection is not None:
                 seen: dict[str, set[int]] = {}
                 for meta in collection.get(include=["metadatas"])["metadatas"] or []:
-                    seen.setdefault(str(meta["article"]), set()).add(int(meta["position"]))
+                    seen.setdefault(str(meta["article"]), set()).add(int(str(meta["position"])))
                 snapshots.append(seen)
 
     reader = threading.Thread(target=read)
