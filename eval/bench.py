@@ -56,6 +56,12 @@ def parser() -> argparse.ArgumentParser:
         "--corpus", metavar="DIR", type=Path, default=REPO / "corpus", help="articles to index"
     )
     p.add_argument(
+        "--profile",
+        metavar="DIR",
+        type=Path,
+        help="instead of timing, write pyinstrument profiles of warm ask, ingest and start-up",
+    )
+    p.add_argument(
         "--skip",
         action="append",
         default=[],
@@ -81,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json and not args.json.parent.is_dir():
         print(f"error: {args.json.parent}: no such folder for the JSON report", file=sys.stderr)
         return 2
+    if args.profile:
+        with tempfile.TemporaryDirectory(prefix="supple-profile-") as tmp:
+            for path in run_profiles(args.corpus.resolve(), Path(tmp), args.profile):
+                print(f"wrote {path}")
+        return 0
     plan = SMOKE if args.smoke else QUICK if args.quick else FULL
     with tempfile.TemporaryDirectory(prefix="supple-bench-") as tmp:
         mode = "smoke" if args.smoke else "quick" if args.quick else "full"
@@ -180,6 +191,21 @@ def run_bench(corpus: Path, tmp: Path, plan: Plan, skip: set[str], mode: str) ->
     report["targets_met"] = all(t["met"] is not False for t in report["targets"])
     report["seconds"] = round(time.perf_counter() - began, 1)
     return report
+
+
+def run_profiles(corpus: Path, tmp: Path, out: Path) -> list[Path]:
+    from assistant.settings import Settings
+    from eval.bench_profile import profile_all
+    from eval.bench_questions import READER_QUESTIONS
+    from ingest.embed import Embedder
+    from ingest.run import run_ingest
+
+    settings = Settings(
+        data_dir=tmp / "data", corpus_dir=corpus, chroma_host=None, backend="extractive"
+    )
+    embedder = Embedder()
+    run_ingest(settings, embedder=embedder)
+    return profile_all(settings, embedder, READER_QUESTIONS, out, tmp)
 
 
 def _scale_ratio(report: dict[str, Any]) -> float | None:

@@ -97,6 +97,7 @@ def measure_ingest(settings: Settings, embedder: Embedder, min_passages: int) ->
 class ScalePoint:
     chunks: int
     query: Stats
+    knn_only: Stats  # ids and distances only: HNSW without fetching documents and metadata
     add_per_s: float
     rss_mb: float
 
@@ -105,6 +106,7 @@ class ScalePoint:
             "chunks": self.chunks,
             "query_p50_ms": round(self.query.p50_ms, 3),
             "query_p95_ms": round(self.query.p95_ms, 3),
+            "knn_only_p50_ms": round(self.knn_only.p50_ms, 3),
             "add_per_s": round(self.add_per_s, 1),
             "rss_mb": round(self.rss_mb, 1),
         }
@@ -141,7 +143,7 @@ def measure_scale(
     )
     batch = min(5000, client.get_max_batch_size())
     rng = np.random.default_rng(7)
-    probes = _unit_vectors(queries, rng).tolist()
+    probes = list(_unit_vectors(queries, rng))
     points: list[ScalePoint] = []
     held = 0
     for size in sorted(sizes):
@@ -160,5 +162,10 @@ def measure_scale(
         query = time_each(
             lambda v: collection.query(query_embeddings=[v], n_results=k), probes, rounds=2
         )
-        points.append(ScalePoint(size, query, add_per_s, rss_mb()))
+        knn_only = time_each(
+            lambda v: collection.query(query_embeddings=[v], n_results=k, include=["distances"]),
+            probes,
+            rounds=2,
+        )
+        points.append(ScalePoint(size, query, knn_only, add_per_s, rss_mb()))
     return points

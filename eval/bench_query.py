@@ -55,7 +55,7 @@ def measure_queries(
     collection = find_collection(client, settings.collection)
     if collection is None:
         raise RuntimeError("the bench index was not built")
-    vectors = [embedder.embed_query(q) for q in questions]
+    vectors = embedder.encode(list(questions))
 
     # The assistant, warm: one model, one index, caches filled by a first pass.
     assistant = Assistant(settings, embedder=embedder)
