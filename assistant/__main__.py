@@ -40,6 +40,8 @@ def _read_history(path: Path | None) -> list[dict[str, str]] | None:
 
 def format_answer(answer_dict: dict[str, object]) -> str:
     lines = [str(answer_dict["text"])]
+    if answer_dict.get("note"):  # e.g. the LLM backend fell back to quoting the articles
+        lines += ["", f"({answer_dict['note']})"]
     citations = answer_dict.get("citations") or []
     if citations:
         lines.append("")
