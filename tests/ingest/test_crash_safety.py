@@ -124,6 +124,7 @@ def readers_see_whole_articles(settings: Settings, embedder: Embedder) -> None:
                 for meta in collection.get(include=["metadatas"])["metadatas"] or []:
                     seen.setdefault(str(meta["article"]), set()).add(int(str(meta["position"])))
                 snapshots.append(seen)
+            done.wait(0.01)
 
     reader = threading.Thread(target=read)
     reader.start()
