@@ -79,11 +79,13 @@ class ExtractiveAnswerer:
         max_quotes: int = 3,
         passages_considered: int = 3,
         min_ratio: float = 0.85,
+        lexical_weight: float = 0.5,
     ):
         self.vectors = UnitVectors(embedder)
         self.max_quotes = max_quotes
         self.passages_considered = passages_considered
         self.min_ratio = min_ratio
+        self.lexical_weight = lexical_weight
 
     def _candidates(
         self, passages: list[Passage], q: np.ndarray, key: set[str]
@@ -94,14 +96,22 @@ class ExtractiveAnswerer:
             if not texts:
                 continue
             sims = self.vectors.get(passage, texts) @ q
+            # a line under "Releasing Tight Fascia" is about releasing tight fascia
+            heading = frozenset(stems(passage.section.rsplit(" > ", 1)[-1])) & key
             for text, sim in zip(texts, sims, strict=True):
-                found.append((float(sim), order, passage, text, frozenset(stems(text)) & key))
+                held = (frozenset(stems(text)) & key) | heading
+                found.append((float(sim), order, passage, text, held))
         df = {t: sum(t in c[4] for c in found) for t in key}
         weight = {t: math.log(1 + len(found) / (1 + df[t])) for t in key}
         total = sum(weight.values())
         scored = [
             # earlier passages ranked better by the retriever: a small preference
-            (sim + 0.5 * sum(weight[t] for t in held) / total - 0.03 * order, p, text, held)
+            (
+                sim + self.lexical_weight * sum(weight[t] for t in held) / total - 0.03 * order,
+                p,
+                text,
+                held,
+            )
             if total
             else (sim - 0.03 * order, p, text, held)
             for sim, order, p, text, held in found

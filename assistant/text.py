@@ -122,6 +122,7 @@ SYNONYMS: dict[str, str] = {
     "inward": "internally",
     "turn in": "internally rotate",
     "turns in": "internally rotate",
+    "pelvic": "pelvis",  # one stem for both: "what happens to the pelvis" meets "pelvic"
     "get rid of": "reduce",
     "getting rid of": "reducing",
     "week glutes": "weak glutes",  # a real word, so the typo check cannot catch it
