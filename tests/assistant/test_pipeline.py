@@ -94,7 +94,7 @@ def test_oversize_question_is_refused(assistant: Assistant) -> None:
 
 def test_bad_history_is_refused(assistant: Assistant) -> None:
     with pytest.raises(InputError, match="history item 1"):
-        assistant.ask("What does fascia do?", [{"role": "robot", "content": 3}])  # type: ignore[list-item]
+        assistant.ask("What does fascia do?", [{"role": "robot", "content": 3}])  # type: ignore[arg-type]
 
 
 def test_missing_index_says_what_to_run(tmp_path: Path, embedder: Embedder) -> None:
