@@ -70,9 +70,10 @@ def resolve(question: str, previous: Resolved | None) -> Resolved:
     if previous is None or not is_follow_up(question):
         return Resolved(question, topic, intent)
     parts = [question]
-    if not topic:
-        topic = previous.topic
-        parts.append(" ".join(topic))
+    if not topic or set(_WORD.findall(question.lower())) & _ANAPHORA:
+        # "how do I get rid of them": "them" is the earlier topic
+        topic = tuple(dict.fromkeys((*topic, *previous.topic)))
+        parts.append(" ".join(previous.topic))
     if not intent:
         intent = previous.intent
         parts.append(" ".join(intent))

@@ -53,9 +53,7 @@ class TestFinalize:
 
     def test_run_renumbers_in_reading_order_and_merges_repeats(self) -> None:
         p = passage(f"{STRENGTH}\n{ROTATORS}")
-        draft = Draft(
-            f"{ROTATORS} [3] [3]. {STRENGTH} [2].", {2: (p, STRENGTH), 3: (p, ROTATORS)}
-        )
+        draft = Draft(f"{ROTATORS} [3] [3]. {STRENGTH} [2].", {2: (p, STRENGTH), 3: (p, ROTATORS)})
         text, citations = finalize(draft, [p])
         assert text == f"{ROTATORS} [1]. {STRENGTH} [2]."
         assert [(c.n, c.text) for c in citations] == [(1, ROTATORS), (2, STRENGTH)]
