@@ -43,8 +43,14 @@ def parse_history(history: History | None) -> list[Turn]:
             raise InputError(
                 f"history item {i + 1} needs role 'user' or 'assistant' and a text content"
             )
-        turns.append(Turn(role, content))
+        turns.append(Turn(role, storable(content)))
     return turns
+
+
+def storable(text: str) -> str:
+    """``text`` with lone surrogates (broken UTF-16, JSON ``\\ud800`` escapes) made '?':
+    the tokenizer, SQLite and UTF-8 responses cannot take them."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _chunks(text: str) -> Iterator[str]:
@@ -93,7 +99,7 @@ class Assistant:
     def _check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
             raise InputError("Please type a question.")
-        question = question.strip()
+        question = storable(question.strip())
         if len(question) > self.settings.max_question_chars:
             raise QuestionTooLong(
                 f"The question is {len(question)} characters long; "
