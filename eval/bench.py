@@ -169,6 +169,7 @@ def run_bench(corpus: Path, tmp: Path, plan: Plan, skip: set[str], mode: str) ->
         "rss_mb": round(peak_rss_mb(), 1),
         "scale": [point.to_dict() for point in scale],
         "embed_p50_ms": round(q.embed.p50_ms, 3),
+        "embed_1_thread_p50_ms": round(q.embed_1_thread.p50_ms, 3),
         "search_p50_ms": round(q.search.p50_ms, 3),
         "langchain_p50_ms": round(q.langchain.p50_ms, 3),
         "bm25_p50_ms": round(q.bm25.p50_ms, 3),

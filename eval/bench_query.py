@@ -22,6 +22,7 @@ from ingest.schema import find_collection, open_client
 @dataclass(frozen=True)
 class QueryFigures:
     embed: Stats
+    embed_1_thread: Stats
     search: Stats
     ask: Stats
     ask_first: Stats  # each question asked for the first time (cold per-passage caches)
@@ -37,6 +38,7 @@ class QueryFigures:
     def to_dict(self) -> dict[str, Any]:
         return {
             "embed": self.embed.to_dict(),
+            "embed_1_thread": self.embed_1_thread.to_dict(),
             "search": self.search.to_dict(),
             "ask": self.ask.to_dict(),
             "ask_first": self.ask_first.to_dict(),
@@ -72,12 +74,25 @@ def measure_queries(
     store = Chroma(client=client, collection_name=settings.collection, embedding_function=embedder)
     bm25_search, build_ms = _bm25(collection, settings.k)
     k = settings.k
+
+    def embed_one_thread(i: int) -> object:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return model.encode([questions[i]], normalize_embeddings=True, convert_to_numpy=True)
+        finally:
+            torch.set_num_threads(threads)
+
     timed = time_interleaved(
         {
             # The floor: one question embedded, alone; one k-NN query, alone.
             "embed": lambda i: model.encode(
                 [questions[i]], normalize_embeddings=True, convert_to_numpy=True
             ),
+            # What a question costs with one torch thread (a tiny batch: no sync barriers).
+            "embed_1_thread": embed_one_thread,
             "search": lambda i: collection.query(query_embeddings=[vectors[i]], n_results=k),
             "ask": lambda i: assistant.ask(questions[i]),
             # The baselines.
@@ -89,6 +104,7 @@ def measure_queries(
     )
     return QueryFigures(
         timed["embed"],
+        timed["embed_1_thread"],
         timed["search"],
         timed["ask"],
         stats(first),

@@ -28,6 +28,14 @@ def table(r: dict[str, Any]) -> str:
     floor_p95 = q["embed"]["p95_ms"] + q["search"]["p95_ms"]
     rows = [
         ("embed one question, p50", _ms(r["embed_p50_ms"]), "(floor)", "", "", ""),
+        (
+            "embed one question with 1 torch thread, p50",
+            _ms(r["embed_1_thread_p50_ms"]),
+            f"default threads {_ms(r['embed_p50_ms'])}",
+            _ratio(r["embed_1_thread_p50_ms"], r["embed_p50_ms"]),
+            "",
+            "",
+        ),
         ("Chroma k-NN query, p50", _ms(r["search_p50_ms"]), "(floor)", "", "", ""),
         (
             "warm `Assistant.ask`, p50",
@@ -95,7 +103,8 @@ def table(r: dict[str, Any]) -> str:
         is_top = p["chunks"] == 100_000
         rows.append(
             (
-                f"k-NN query at {p['chunks']:,} synthetic chunks, p50",
+                f"k-NN query at {p['chunks']:,} synthetic chunks, p50 "
+                f"(ids only {p['knn_only_p50_ms']:.1f} ms; adds {p['add_per_s']:.0f}/s)",
                 _ms(p["query_p50_ms"]),
                 f"1k chunks {_ms(base)}",
                 _ratio(p["query_p50_ms"], base),
