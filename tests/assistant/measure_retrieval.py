@@ -18,9 +18,10 @@ from pathlib import Path
 
 import yaml
 
+from assistant.followup import search_query
 from assistant.pipeline import Assistant
 from assistant.retrieve import RETRIEVERS, make_retriever
-from assistant.types import Answer
+from assistant.types import Answer, Kind, Turn
 
 CASES = Path(__file__).with_name("reader_questions.yaml")
 
@@ -127,6 +128,21 @@ def measure(assistant: Assistant, retriever: str, cases: list[Case]) -> Report:
         report.expected[case.id] = case.expect
         if case.evidence:
             report.ranks[case.id] = hit_rank(answer, case.evidence)
+    return report
+
+
+def retrieval_report(assistant: Assistant, retriever: str, cases: list[Case]) -> Report:
+    """Ranks only (no answer): the query formed as ``Assistant.ask`` forms it."""
+    settings = assistant.settings
+    chosen = make_retriever(retriever, settings, assistant.embedder)
+    report = Report(retriever, settings.k)
+    for case in cases:
+        if not case.evidence:
+            continue
+        history = [Turn(t["role"], t["content"]) for t in case.history]
+        query = assistant.vocabulary.rewrite(search_query(case.question, history))
+        answer = Answer(Kind.ANSWER, "", "", passages=chosen.retrieve(query, settings.k))
+        report.ranks[case.id] = hit_rank(answer, case.evidence)
     return report
 
 

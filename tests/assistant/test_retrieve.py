@@ -1,0 +1,153 @@
+"""Retrieval that finds the passage in readers' words, and says when the article does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import BackendError
+from assistant.pipeline import Assistant
+from assistant.retrieve import CorpusIndex, HybridRetriever, make_retriever, open_store
+from assistant.settings import Settings
+from ingest.embed import Embedder
+from ingest.run import run_ingest
+from tests.assistant.measure_retrieval import load_cases, measure, retrieval_report
+
+STRENGTHENING = "Strengthening Weak Muscles"
+ROUNDUP = """---
+title: "Glute Training Roundup"
+slug: glute-training-roundup
+---
+
+## Strengthening Weak Muscles
+
+- Glute Bridges, Hip Thrusts, Clamshells, Deadlifts to strengthen the gluteus maximus
+- Monster Walks, Side-Lying Hip Abduction for deep hip rotators
+
+## Rest days
+
+Rest days let the muscles recover between strength sessions.
+"""
+
+
+class TestMakeRetriever:
+    def test_run_hybrid_is_the_default(self) -> None:
+        assert Settings.model_construct().retriever == "hybrid"
+
+    def test_run_unknown_name_lists_the_choices(self, indexed_settings: Settings) -> None:
+        with pytest.raises(BackendError, match=r"'sparse'.*hybrid, dense, bm25"):
+            make_retriever("sparse", indexed_settings, Embedder())
+
+    @pytest.mark.parametrize("name", ["hybrid", "dense", "bm25"])
+    def test_run_each_finds_the_exercises(
+        self, name: str, indexed_settings: Settings, embedder: Embedder
+    ) -> None:
+        retriever = make_retriever(name, indexed_settings, embedder)
+        passages = retriever.retrieve("glute bridges and hip thrusts", 3)
+        assert passages[0].section.endswith(STRENGTHENING)
+        assert [p.rank for p in passages] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("question", "section", "within"),
+    [
+        ("what exercises are good for my butt?", STRENGTHENING, 2),
+        (
+            "what happens to the thigh bone when the hip rotators are weak?",
+            "Poor Pelvic Control",
+            1,
+        ),
+        ("how do i strengthen my glutues maximis", STRENGTHENING, 1),
+        ("piriformus release", "Releasing Tight Fascia & Overactive Muscles", 1),
+        ("what is fasha", "Role of Fascial Adhesions in Limiting Mobility & Increasing Pain", 1),
+        ("exercizes for hip rotaters", STRENGTHENING, 3),
+    ],
+)
+def test_readers_words_find_the_section(
+    assistant: Assistant, question: str, section: str, within: int
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.kind == "answer"
+    assert any(p.section.endswith(section) for p in answer.passages[:within]), [
+        p.section for p in answer.passages
+    ]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many reps of glute bridges should I do?",
+        "what diet helps back pain?",
+        "which surgeon should I see for my back?",
+        "is sitting all day bad for my back?",
+        "do weak glutes cause knee pain?",
+        "what running shoes are best for weak hips?",
+        "how often should I do clamshells?",
+        "is yoga good for tight hips?",
+    ],
+)
+def test_near_but_not_answered_is_not_covered(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.kind == "not_covered"
+    assert answer.citations == []
+    assert "[1]" not in answer.text
+
+
+def test_score_is_the_cosine_whatever_ranks(indexed_settings: Settings, embedder: Embedder) -> None:
+    question = "why are my hip flexors tight?"
+    dense = {
+        p.chunk_id: p.score
+        for p in make_retriever("dense", indexed_settings, embedder).retrieve(question, 13)
+    }
+    for name in ("hybrid", "bm25"):
+        for p in make_retriever(name, indexed_settings, embedder).retrieve(question, 5):
+            assert p.score == pytest.approx(dense[p.chunk_id], abs=1e-5)
+
+
+@pytest.mark.slow
+def test_reader_questions_hybrid_leads(assistant: Assistant) -> None:
+    """The measured floors (docs/retrieval.md): hybrid ahead of both baselines on MRR,
+    no false refusal and no false answer on the reader questions."""
+    cases = load_cases()
+    hybrid = measure(assistant, "hybrid", cases)
+    dense = retrieval_report(assistant, "dense", cases)
+    bm25 = retrieval_report(assistant, "bm25", cases)
+    assert hybrid.hit_at_k >= 0.95
+    assert hybrid.mrr > dense.mrr
+    assert hybrid.mrr >= bm25.mrr
+    assert hybrid.false_refusals == []
+    assert hybrid.false_answers == []
+
+
+@pytest.mark.slow
+def test_index_rebuilt_when_the_collection_changes_and_duplicates_collapse(
+    fresh_settings: Settings, corpus_copy: Path, embedder: Embedder
+) -> None:
+    run_ingest(fresh_settings, embedder=embedder)
+    store, collection = open_store(fresh_settings, embedder)
+    corpus = CorpusIndex(collection, refresh_seconds=0.0)
+    retriever = HybridRetriever(store=store, corpus=corpus, embedder=embedder, k=5)
+    question = "which exercises strengthen the gluteus maximus?"
+    retriever.retrieve(question, 5)
+    retriever.retrieve(question, 5)
+    assert corpus.builds == 1  # kept between questions
+
+    # Another article repeats the exercise list word for word, and adds a section.
+    roundup = corpus_copy / "roundup.md"
+    roundup.write_text(ROUNDUP, encoding="utf-8")
+    run_ingest(fresh_settings, embedder=embedder)
+    passages = retriever.retrieve(question, 5)
+    assert corpus.builds == 2
+    texts = [p.text for p in passages]
+    assert len(texts) == 5
+    assert len(set(texts)) == 5  # the repeated list is one passage, not two
+    assert sum("Glute Bridges" in t for t in texts) == 1
+
+    # An edit that keeps the count but changes ids is seen too.
+    roundup.write_text(ROUNDUP.replace("let the muscles", "let tired muscles"), encoding="utf-8")
+    run_ingest(fresh_settings, embedder=embedder)
+    assert collection.count() == len(corpus.snapshot().ids)
+    assert corpus.builds == 3
+    hits = retriever.retrieve("do rest days let tired muscles recover?", 5)
+    assert "let tired muscles recover" in hits[0].text
