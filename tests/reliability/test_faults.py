@@ -38,7 +38,6 @@ from tests.reliability.helpers import (
     indexed_copy,
     serve_app,
 )
-from tests.servers import free_port
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -131,55 +130,41 @@ def test_chroma_server_stopped_mid_session_then_back(tmp_path: Path, embedder: E
 # ---------------------------------------------------------------- the LLM backend is down
 
 
-def test_llm_backend_on_a_closed_port_gives_the_extractive_answer_over_http(
+def test_llm_backend_silent_then_gone_gives_the_extractive_answer_over_http(
     tmp_path: Path, indexed_settings: Settings
 ) -> None:
-    """SUPPLE_BACKEND names a model whose server is not there: the reader gets the
-    extractive answer with the fallback note, quickly, never an error."""
-    closed = f"http://127.0.0.1:{free_port()}/v1"
+    """SUPPLE_BACKEND names a model whose server first takes the connection and says nothing,
+    then is not there at all: each time the reader gets the extractive answer with the
+    fallback note, within the timeouts, never an error or a hang."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
     env = {
         **NO_RATE_LIMIT,
         "SUPPLE_BACKEND": "openai:gpt-4o-mini",
-        "SUPPLE_LLM_BASE_URL": closed,
+        "SUPPLE_LLM_BASE_URL": f"http://127.0.0.1:{silent.getsockname()[1]}/v1",
         "OPENAI_API_KEY": "test-key-not-used",
-        "SUPPLE_LLM_TIMEOUT": "3",
+        "SUPPLE_LLM_TIMEOUT": "2",
+        "SUPPLE_LLM_MAX_SECONDS": "5",
     }
-    with serve_app(indexed_copy(indexed_settings, tmp_path / "data"), **env) as app:
-        ask(app.base)  # the first reply after start also warms the process up: not timed
-        started = time.monotonic()
-        response = ask(app.base)
-        seconds = time.monotonic() - started
-    assert response.status_code == 200, response.text
-    answer = response.json()
-    assert answer_problems(answer) == []
-    assert answer["kind"] == "answer" and answer["note"] == FALLBACK_NOTE
-    assert seconds < 15, f"the fallback took {seconds:.1f}s"
-
-
-def test_llm_backend_that_accepts_and_never_answers_does_not_hang_the_api(
-    tmp_path: Path, indexed_settings: Settings
-) -> None:
-    """A server that takes the connection and says nothing: extractive after the timeout."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
-        env = {
-            **NO_RATE_LIMIT,
-            "SUPPLE_BACKEND": "openai:gpt-4o-mini",
-            "SUPPLE_LLM_BASE_URL": f"http://127.0.0.1:{silent.getsockname()[1]}/v1",
-            "OPENAI_API_KEY": "test-key-not-used",
-            "SUPPLE_LLM_TIMEOUT": "2",
-            "SUPPLE_LLM_MAX_SECONDS": "5",
-        }
+    try:
         with serve_app(indexed_copy(indexed_settings, tmp_path / "data"), **env) as app:
-            ask(app.base)  # warm-up, not timed
-            started = time.monotonic()
-            response = ask(app.base)
-            seconds = time.monotonic() - started
-    assert response.status_code == 200, response.text
-    assert response.json()["note"] == FALLBACK_NOTE
-    assert answer_problems(response.json()) == []
-    assert seconds < 20, f"the fallback took {seconds:.1f}s"
+            ask(app.base)  # the first reply after start also warms the process up: not timed
+            timings = {}
+            for state in ("silent", "closed"):
+                if state == "closed":
+                    silent.close()
+                started = time.monotonic()
+                response = ask(app.base)
+                timings[state] = time.monotonic() - started
+                assert response.status_code == 200, response.text
+                answer = response.json()
+                assert answer_problems(answer) == []
+                assert answer["kind"] == "answer" and answer["note"] == FALLBACK_NOTE
+    finally:
+        silent.close()
+    print(f"\nLLM fallback seconds: {timings}")
+    assert timings["silent"] < 20 and timings["closed"] < 15, timings
 
 
 # ---------------------------------------------------------------- the data folder
@@ -229,8 +214,7 @@ def test_ingest_on_a_full_disk_refuses_then_a_rerun_builds_the_whole_index(
 
     data = tmp_path / "data"
     one_clear_line(ingest_cli(data, "--json", preexec=full_disk))
-    rerun = ingest_cli(data, "--json")
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    run_ingest(make_settings(data), embedder=embedder)  # space is back: the same folder, again
     expected = status(indexed_settings, embedder)  # a clean build of the same corpus
     got = status(make_settings(data), embedder)
     assert got.stale is False
