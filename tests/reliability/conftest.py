@@ -20,7 +20,7 @@ def served(
     """One app for the suite's load, HTTP-fuzz and privacy tests: the real corpus, the
     question log on, rate limits off. Warmed up before it is handed out."""
     data_dir = indexed_copy(indexed_settings, tmp_path_factory.mktemp("served") / "data")
-    with serve_app(data_dir, **NO_RATE_LIMIT) as app:
+    with serve_app(data_dir, NO_RATE_LIMIT) as app:
         httpx.post(
             f"{app.base}/api/ask", json={"question": WARM_UP}, timeout=120
         ).raise_for_status()

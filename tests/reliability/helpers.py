@@ -78,7 +78,9 @@ class ServedApp:
 
 
 @contextlib.contextmanager
-def serve_app(data_dir: Path, corpus_dir: Path = CORPUS, **env: str) -> Iterator[ServedApp]:
+def serve_app(
+    data_dir: Path, env: dict[str, str], corpus_dir: Path = CORPUS
+) -> Iterator[ServedApp]:
     """``python app.py`` in a subprocess on 127.0.0.1 (like tests.servers.running_app, but
     the process is kept so a test can read its memory); its output goes beside data_dir."""
     port = free_port()

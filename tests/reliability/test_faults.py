@@ -102,7 +102,7 @@ def test_chroma_server_stopped_mid_session_then_back(tmp_path: Path, embedder: E
             "SUPPLE_CHROMA_HOST": "127.0.0.1",
             "SUPPLE_CHROMA_PORT": str(chroma.port),
         }
-        with serve_app(tmp_path / "data", **env) as app:
+        with serve_app(tmp_path / "data", env) as app:
             before = ask(app.base)
             assert before.status_code == 200 and before.json()["kind"] == "answer"
             chat = Client(app.base + "/", verbose=False, httpx_kwargs={"timeout": 60})
@@ -148,7 +148,7 @@ def test_llm_backend_silent_then_gone_gives_the_extractive_answer_over_http(
         "SUPPLE_LLM_MAX_SECONDS": "5",
     }
     try:
-        with serve_app(indexed_copy(indexed_settings, tmp_path / "data"), **env) as app:
+        with serve_app(indexed_copy(indexed_settings, tmp_path / "data"), env) as app:
             ask(app.base)  # the first reply after start also warms the process up: not timed
             timings = {}
             for state in ("silent", "closed"):
