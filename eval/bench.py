@@ -32,7 +32,7 @@ class Plan:
 
 
 FULL = Plan(rounds=5, ingest_passages=600, scale=(1_000, 10_000, 100_000), cold_starts=3)
-QUICK = Plan(rounds=2, ingest_passages=160, scale=(1_000, 10_000), cold_starts=1)
+QUICK = Plan(rounds=2, ingest_passages=120, scale=(1_000, 10_000), cold_starts=1)
 # Checks that the bench works, in seconds; its figures mean nothing.
 SMOKE = Plan(rounds=1, ingest_passages=20, scale=(300,), cold_starts=0, questions=5)
 
