@@ -13,7 +13,9 @@ import json
 import os
 import resource
 import shutil
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -268,3 +270,57 @@ def test_two_ingests_at_once_one_refuses_or_waits_and_the_index_is_right(
     got = status(make_settings(data), embedder)
     assert got.stale is False
     assert (got.articles, got.chunks) == (first["articles"], first["chunks"])
+
+
+# ---------------------------------------------------------------- ingest killed mid-write
+
+
+def committed_chunks(data_dir: Path) -> int:
+    """Chunks the store has committed, read from its SQLite file without opening Chroma."""
+    path = data_dir / "chroma" / "chroma.sqlite3"
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+            return int(db.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def test_ingest_killed_mid_write_then_the_app_heals_the_index_and_answers(
+    tmp_path: Path,
+) -> None:
+    """kill -9 an ingest partway (the index holds some chunks, not all), then start the app
+    on that folder: it sees the index is stale, re-indexes, and answers completely.
+    (Rerun-equals-clean-build is proved in tests/ingest/test_crash_safety.py.)"""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    for n in range(100):  # 200 more passages, so the kill lands mid-write
+        (corpus / f"note-{n:03d}.md").write_text(
+            f"---\ntitle: Hip note {n}\n---\n\n## Side-lying drill {n}\n\nLie on your side and "
+            f"lift the top leg a hand's width for {n % 9 + 2} slow breaths, pelvis still.\n\n"
+            f"## Why it helps {n}\n\nThe gluteus medius steadies the pelvis when you walk; "
+            f"note {n} of the series.\n"
+        )
+    data = tmp_path / "data"
+    env = {**os.environ, "SUPPLE_DATA_DIR": str(data), "SUPPLE_CORPUS_DIR": str(corpus)}
+    child = subprocess.Popen([sys.executable, "-m", "ingest", "--json"], cwd=REPO, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while committed_chunks(data) == 0:
+            assert child.poll() is None, "ingest ended before it was killed"
+            assert time.monotonic() < deadline, "ingest wrote nothing in 300 s"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    written = committed_chunks(data)
+    with serve_app(data, NO_RATE_LIMIT, corpus_dir=corpus) as app:
+        health = httpx.get(f"{app.base}/api/health", timeout=30).json()
+        response = ask(app.base)
+        assert "indexing the corpus first" in app.log()
+    assert 0 < written < health["chunks"], (written, health)
+    assert response.status_code == 200 and answer_problems(response.json()) == []
+    assert response.json()["kind"] == "answer"
