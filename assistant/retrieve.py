@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import bm25s
 import httpx
 import numpy as np
-from chromadb.errors import ChromaError
+from chromadb.errors import ChromaError, NotFoundError
 from langchain_chroma import Chroma
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -138,6 +138,12 @@ class CorpusIndex:
         self._lock = threading.Lock()
         self.builds = 0  # how many times the index was (re)built
 
+    def reopened(self, collection: Collection) -> None:
+        """The collection was made anew (``ingest --rebuild``): read it from scratch."""
+        with self._lock:
+            self.collection = collection
+            self._snapshot = None
+
     def snapshot(self) -> Snapshot:
         with self._lock:
             snap, now = self._snapshot, time.monotonic()
@@ -219,11 +225,25 @@ class PassageRetriever(BaseRetriever):
         self, query: str, k: int, query_vector: list[float] | None = None
     ) -> list[Passage]:
         try:
-            snap = self.corpus.snapshot()
-            hits = self.hits(query, k, query_vector)
+            try:
+                snap = self.corpus.snapshot()
+                hits = self.hits(query, k, query_vector)
+            except NotFoundError:  # `ingest --rebuild` made a new collection: follow it
+                self._reopen()
+                snap = self.corpus.snapshot()
+                hits = self.hits(query, k, query_vector)
         except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
             raise StoreError(STORE_UNAVAILABLE) from exc
         return [to_passage(snap.docs[h.index], rank, h.cosine) for rank, h in enumerate(hits, 1)]
+
+    def _reopen(self) -> None:
+        """Open the collection of the same name again, never creating it (ingest does)."""
+        client, name = self.store._client, self.store._collection_name
+        collection = find_collection(client, name)
+        if collection is None:
+            raise StoreError(STORE_UNAVAILABLE)
+        self.store = Chroma(client=client, collection_name=name, embedding_function=self.embedder)
+        self.corpus.reopened(collection)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any

@@ -151,3 +151,13 @@ def test_index_rebuilt_when_the_collection_changes_and_duplicates_collapse(
     assert corpus.builds == 3
     hits = retriever.retrieve("do rest days let tired muscles recover?", 5)
     assert "let tired muscles recover" in hits[0].text
+
+
+@pytest.mark.slow
+def test_retriever_follows_a_rebuilt_index(fresh_settings: Settings, embedder: Embedder) -> None:
+    run_ingest(fresh_settings, embedder=embedder)
+    retriever = make_retriever("hybrid", fresh_settings, embedder)
+    assert retriever.retrieve("glute bridges", 3)
+    run_ingest(fresh_settings, embedder=embedder, rebuild=True)  # a new collection
+    passages = retriever.retrieve("glute bridges", 3)
+    assert passages[0].section.endswith(STRENGTHENING)
