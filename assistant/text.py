@@ -123,6 +123,16 @@ SYNONYMS: dict[str, str] = {
     "turn in": "internally rotate",
     "turns in": "internally rotate",
     "pelvic": "pelvis",  # one stem for both: "what happens to the pelvis" meets "pelvic"
+    "switch on": "engage",
+    "turn on": "engage",
+    "firing": "activation",
+    "messed up": "dysfunctional",
+    "out of whack": "dysfunctional",
+    "harder": "hard",  # the stemmer keeps comparatives apart from their adjective
+    "easier": "easy",
+    "weaker": "weak",
+    "tighter": "tight",
+    "stiffer": "stiff",
     "get rid of": "reduce",
     "getting rid of": "reducing",
     "week glutes": "weak glutes",  # a real word, so the typo check cannot catch it
