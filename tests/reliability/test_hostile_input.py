@@ -21,7 +21,7 @@ from assistant.errors import InputError
 from assistant.pipeline import Assistant
 from tests.reliability.helpers import ServedApp, answer_problems, chat_problems
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 MAX_EXAMPLES = 60
 FUZZ = settings(
@@ -228,7 +228,6 @@ def test_the_stream_endpoint_refuses_bad_input_with_json(http: httpx.Client) -> 
 # ----------------------------------------------------------------- through the chat
 
 
-@pytest.mark.slow
 def test_hostile_messages_in_the_chat(served: ServedApp) -> None:
     client = Client(served.base + "/", verbose=False, httpx_kwargs={"timeout": 60})
     try:

@@ -24,7 +24,7 @@ from ingest.run import run_ingest
 from tests.conftest import make_settings
 from tests.reliability.helpers import DISCLAIMER, answer_problems
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 PLAIN = "Which exercises strengthen the gluteus maximus?"
 # Fails safe today (kind not_covered instead of answer): safety.strip_hostile (issue 4) drops

@@ -69,6 +69,10 @@ def test_no_address_or_identifier_is_stored(served: ServedApp) -> None:
         assert b"ReliabilityProbe" not in content and b"c00k1e-1d" not in content, path
         found = {m.group().decode() for m in IP_PATTERN.finditer(content)}
         assert not found, (path, sorted(found)[:5])
+    # Nor does the app's own output (uvicorn's access log would print "ADDR:PORT - "POST ...").
+    output = served.log()
+    assert FORWARDED_IP not in output and "ReliabilityProbe" not in output
+    assert not re.search(r'\d+\.\d+\.\d+\.\d+:\d+ - "', output), "an access log line"
 
 
 def test_purge_deletes_every_stored_question(served: ServedApp) -> None:
