@@ -19,6 +19,7 @@ from assistant.text import stems
 from assistant.types import Passage
 from ingest.embed import Embedder
 
+_POINTS_BACK = re.compile(r"^(this|these|it|they|that)\b|\b(this|these) (muscle|muscles)\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
 
 
@@ -98,9 +99,13 @@ class ExtractiveAnswerer:
             sims = self.vectors.get(passage, texts) @ q
             # a line under "Releasing Tight Fascia" is about releasing tight fascia
             heading = frozenset(stems(passage.section.rsplit(" > ", 1)[-1])) & key
+            before: frozenset[str] = frozenset()
             for text, sim in zip(texts, sims, strict=True):
-                held = (frozenset(stems(text)) & key) | heading
+                own = frozenset(stems(text)) & key
+                # "Weakness in this muscle ..." is about the muscle the line before names
+                held = own | heading | (before if _POINTS_BACK.search(text) else frozenset())
                 found.append((float(sim), order, passage, text, held))
+                before = own
         df = {t: sum(t in c[4] for c in found) for t in key}
         weight = {t: math.log(1 + len(found) / (1 + df[t])) for t in key}
         total = sum(weight.values())
