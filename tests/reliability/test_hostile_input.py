@@ -217,6 +217,50 @@ def test_known_bad_bodies_get_their_status(http: httpx.Client, body: Any, status
     assert http_problems(response) == []
 
 
+def sse_events(text: str) -> list[tuple[str, str]]:
+    """(event, data) pairs of a text/event-stream body; data lines joined by newlines."""
+    events = []
+    for block in text.split("\n\n"):
+        name, data = "message", []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].removeprefix(" "))
+        if data:
+            events.append((name, "\n".join(data)))
+    return events
+
+
+@settings(FUZZ, max_examples=30)
+@given(body=bodies)
+def test_any_json_body_over_the_stream(http: httpx.Client, body: Any) -> None:
+    """The SSE path: a 4xx with one JSON line, or tokens ending in one complete Answer."""
+    response = http.post("/api/ask/stream", json=body)
+    if response.status_code != 200:
+        assert http_problems(response) == []
+        return
+    events = sse_events(response.text)
+    assert events and events[-1][0] in ("answer", "error"), events[-3:]
+    if events[-1][0] == "answer":
+        assert answer_problems(json.loads(events[-1][1])) == []
+        assert [name for name, _ in events[:-1]] == ["token"] * (len(events) - 1)
+
+
+def test_a_long_history_under_the_body_limit_is_answered(http: httpx.Client) -> None:
+    history = [
+        {
+            "role": "user" if i % 2 == 0 else "assistant",
+            "content": f"turn {i}: glutes and hips " * 4,
+        }
+        for i in range(400)
+    ]
+    body = {"question": "And what about fascia?", "history": history}
+    assert len(json.dumps(body)) < 64_000
+    response = http.post("/api/ask", json=body)
+    assert response.status_code == 200 and http_problems(response) == []
+
+
 def test_the_stream_endpoint_refuses_bad_input_with_json(http: httpx.Client) -> None:
     for raw in (b"\xff\xfe", b'{"question": ""}', b"[[[[]]]]"):
         response = http.post(
