@@ -131,6 +131,9 @@ def measure(assistant: Assistant, retriever: str, cases: list[Case]) -> Report:
     return report
 
 
+_VECTORS: dict[str, list[float]] = {}
+
+
 def retrieval_report(assistant: Assistant, retriever: str, cases: list[Case]) -> Report:
     """Ranks only (no answer): the query formed as ``Assistant.ask`` forms it."""
     settings = assistant.settings
@@ -141,7 +144,10 @@ def retrieval_report(assistant: Assistant, retriever: str, cases: list[Case]) ->
             continue
         history = [Turn(t["role"], t["content"]) for t in case.history]
         query = assistant.vocabulary.rewrite(search_query(case.question, history))
-        answer = Answer(Kind.ANSWER, "", "", passages=chosen.retrieve(query, settings.k))
+        if query not in _VECTORS:  # the same question for every retriever: embed it once
+            _VECTORS[query] = assistant.embedder.embed_query(query)
+        passages = chosen.retrieve(query, settings.k, query_vector=_VECTORS[query])
+        answer = Answer(Kind.ANSWER, "", "", passages=passages)
         report.ranks[case.id] = hit_rank(answer, case.evidence)
     return report
 
