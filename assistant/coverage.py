@@ -70,15 +70,19 @@ def _found(term: str, passage_stems: set[str]) -> bool:
 
 
 def _incidental(
-    question: str, missing: tuple[str, ...], embedder: Embedder | None
+    question: str,
+    missing: tuple[str, ...],
+    embedder: Embedder | None,
+    question_vector: list[float] | None = None,
 ) -> tuple[str, ...]:
     """Missing terms whose removal leaves the question meaning nearly the same."""
     if embedder is None or not missing:
         return ()
     tokens = re.findall(r"[a-z0-9']+", question.lower())
     variants = [" ".join(w for w in tokens if stem(w) != term) for term in missing]
-    vectors = embedder.encode([question, *variants])
-    similarity = vectors[1:] @ vectors[0]
+    if question_vector is None:
+        question_vector = embedder.embed_query(question)
+    similarity = embedder.encode(variants) @ np.asarray(question_vector, dtype=np.float32)
     return tuple(
         t
         for t, s in zip(missing, np.atleast_1d(similarity), strict=True)
@@ -92,9 +96,10 @@ def assess(
     vocabulary: Vocabulary,
     top_score: float,
     embedder: Embedder | None = None,
+    query_vector: list[float] | None = None,
 ) -> Coverage:
     """Which key terms of ``question`` the passages hold; with an ``embedder``, which of
-    the missing ones are incidental."""
+    the missing ones are incidental (``query_vector``: the question's, when already made)."""
     question = vocabulary.rewrite(question)
     terms = tuple(dict.fromkeys(key_terms(question)))
     found: set[str] = set()
@@ -105,7 +110,8 @@ def assess(
     quantity = bool(_QUANTITY_QUESTION.search(question)) and not any(
         _NUMBER.search(p.text) for p in passages[:3]
     )
-    return Coverage(terms, covered, top_score, _incidental(question, missing, embedder), quantity)
+    incidental = _incidental(question, missing, embedder, query_vector)
+    return Coverage(terms, covered, top_score, incidental, quantity)
 
 
 def is_covered(coverage: Coverage, min_relevance: float) -> bool:

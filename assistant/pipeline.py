@@ -203,7 +203,7 @@ class Assistant:
         vector = self.embedder.embed_query(query)
         passages = self.retriever.retrieve(query, self.settings.k, query_vector=vector)
         top = max((p.score for p in passages), default=0.0)
-        coverage = assess(query, passages, self.vocabulary, top, self.embedder)
+        coverage = assess(query, passages, self.vocabulary, top, self.embedder, vector)
         if not passages or not is_covered(coverage, self.settings.min_relevance):
             return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
         draft = self._draft(question, query, passages, vector, list(coverage.terms), on_token)

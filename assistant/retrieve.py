@@ -194,8 +194,14 @@ class PassageRetriever(BaseRetriever):
         best = np.argsort(-lexical, kind="stable")[:n]
         return [int(i) for i in best if lexical[i] > 0]
 
-    def hits(self, query: str, k: int, query_vector: list[float] | None = None) -> list[Hit]:
-        snap = self.corpus.snapshot()
+    def hits(
+        self,
+        query: str,
+        k: int,
+        query_vector: list[float] | None = None,
+        snap: Snapshot | None = None,
+    ) -> list[Hit]:
+        snap = snap or self.corpus.snapshot()
         if not snap.ids:
             return []
         query = snap.vocabulary.rewrite(query)
@@ -227,11 +233,11 @@ class PassageRetriever(BaseRetriever):
         try:
             try:
                 snap = self.corpus.snapshot()
-                hits = self.hits(query, k, query_vector)
+                hits = self.hits(query, k, query_vector, snap)
             except NotFoundError:  # `ingest --rebuild` made a new collection: follow it
                 self._reopen()
                 snap = self.corpus.snapshot()
-                hits = self.hits(query, k, query_vector)
+                hits = self.hits(query, k, query_vector, snap)
         except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
             raise StoreError(STORE_UNAVAILABLE) from exc
         return [to_passage(snap.docs[h.index], rank, h.cosine) for rank, h in enumerate(hits, 1)]
@@ -250,7 +256,7 @@ class PassageRetriever(BaseRetriever):
     ) -> list[Document]:
         snap = self.corpus.snapshot()
         docs = []
-        for h in self.hits(query, int(kwargs.get("k") or self.k)):
+        for h in self.hits(query, int(kwargs.get("k") or self.k), snap=snap):
             doc = snap.docs[h.index]
             scores = {"dense_score": h.cosine, "bm25_score": h.bm25, "fused_score": h.fused}
             docs.append(
