@@ -53,7 +53,9 @@ class Settings(StoreSettings):
         20, ge=0, description="Questions per minute one client address may ask the API; 0 = no cap."
     )
     rate_per_day: int = Field(
-        500, ge=0, description="Questions per UTC day one client address may ask the API; 0 = no cap."
+        500,
+        ge=0,
+        description="Questions per UTC day one client address may ask the API; 0 = no cap.",
     )
     max_quotes: int = Field(3, description="Most quoted passages in an extractive reply.")
     llm_timeout: float = Field(
