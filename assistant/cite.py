@@ -27,8 +27,12 @@ def _fragment_part(words: list[str]) -> str:
 
 
 def text_fragment_url(url: str, quoted: str) -> str:
-    """``url#:~:text=start,end`` pointing at the quoted words (the whole quote when short)."""
-    if not url:
+    """``url#:~:text=start,end`` pointing at the quoted words (the whole quote when short).
+
+    Only http(s) article URLs become links: a ``javascript:`` or ``data:`` URL planted in an
+    article's front matter gives no link at all.
+    """
+    if not url.lower().startswith(("https://", "http://")):
         return ""
     tokens = quoted.split()
     if len(tokens) <= 8:

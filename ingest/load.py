@@ -52,6 +52,12 @@ def slugify(text: str) -> str:
     return slug or "article"
 
 
+def web_url(url: str) -> str:
+    """The article's URL if it is an http(s) address; anything else (javascript:, data:) is dropped."""
+    url = url.strip()
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
 def slug_from_url(url: str) -> str:
     """The last path segment of a page's URL: ``https://blog/glute-pain/`` -> ``glute-pain``."""
     key = url_key(url)
@@ -109,7 +115,7 @@ def load_markdown(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Article:
         title=title.strip(),
         text=body,
         source=str(path),
-        url=str(meta.get("url") or ""),
+        url=web_url(str(meta.get("url") or "")),
         date=str(meta.get("date") or ""),
         author=str(meta.get("author") or ""),
         tags=tuple(t for t in tags if t),

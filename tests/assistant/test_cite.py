@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import unquote
+
+import pytest
 
 from assistant.cite import Draft, finalize, text_fragment_url
 from assistant.pipeline import Assistant
 from assistant.types import Passage
+from ingest.load import load_markdown
 
 URL = "https://blog.example/glute-hip-weakness"
 STRENGTH = "Glute Bridges, Hip Thrusts, Clamshells, Deadlifts to strengthen the gluteus maximus"
@@ -97,3 +101,18 @@ def test_every_citation_of_a_real_answer_is_in_its_passages(assistant: Assistant
             assert any(c.text in p.text for p in answer.passages)
             # the corpus article has no URL: no link rather than a wrong one
             assert c.url == ""
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>", "/relative"]
+)
+def test_only_http_urls_become_deep_links(url: str) -> None:
+    assert text_fragment_url(url, "Glute Bridges, Hip Thrusts") == ""
+
+
+def test_front_matter_url_must_be_http(tmp_path: Path) -> None:
+    article = tmp_path / "a.md"
+    article.write_text("---\ntitle: A\nurl: javascript:alert(1)\n---\nText.\n", encoding="utf-8")
+    assert load_markdown(article).url == ""
+    article.write_text("---\ntitle: A\nurl: https://blog.example/a\n---\nText.\n", encoding="utf-8")
+    assert load_markdown(article).url == "https://blog.example/a"
