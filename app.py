@@ -165,6 +165,11 @@ def main() -> int:
             print("The index is missing or out of date: indexing the corpus first.", flush=True)
             report = run_ingest(settings, progress=True)
             print(f"indexed {report.articles} articles, {report.chunks} chunks", flush=True)
+        import torch
+
+        # Questions are embedded one at a time, several at once: one thread each measured
+        # faster than two threads fighting for 2 cores (docs/benchmarks.md).
+        torch.set_num_threads(settings.query_threads)
         assistant = Assistant(settings, question_log=QuestionLog.from_settings(settings))
         app = create_app(settings, assistant)
     except SuppleError as error:

@@ -61,6 +61,25 @@ class UnitVectors:
                 self._cache.popitem(last=False)
         return vectors
 
+    def prefill(self, passages: list[tuple[str, str]]) -> int:
+        """Encode the units of many passages, given as (chunk id, text), in one batch.
+
+        Run at start-up so a reader's first question costs what later ones do. Returns the
+        number of passages added.
+        """
+        with self._lock:
+            todo = [(key, units(text)) for key, text in passages if key not in self._cache]
+        todo = [(key, texts) for key, texts in todo[: self.capacity] if texts]
+        if not todo:
+            return 0
+        vectors = self.embedder.encode([t for _, texts in todo for t in texts])
+        with self._lock:
+            start = 0
+            for key, texts in todo:
+                self._cache[key] = vectors[start : start + len(texts)]
+                start += len(texts)
+        return len(todo)
+
 
 class ExtractiveAnswerer:
     """Quote the best units of the best passages; no language model.

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from assistant.answer import Answerer
+from assistant.answer import Answerer, UnitVectors
 from assistant.cite import Draft, finalize
 from assistant.coverage import assess, is_covered
 from assistant.errors import InputError, QuestionTooLong
@@ -91,7 +91,14 @@ class Assistant:
         return collection.count() if collection else 0
 
     def warm_up(self) -> None:
+        """Load the model, and embed the sentences of up to ``warm_passages`` passages, so a
+        reader's first question is as fast as later ones (docs/benchmarks.md)."""
         self.ask("Which exercises strengthen the gluteus maximus?", log=False)
+        vectors = getattr(self.answerer, "vectors", None)
+        collection = find_collection(open_client(self.settings), self.settings.collection)
+        if isinstance(vectors, UnitVectors) and collection is not None:
+            held = collection.get(include=["documents"], limit=self.settings.warm_passages)
+            vectors.prefill(list(zip(held["ids"], held["documents"] or [], strict=False)))
 
     def _prompt(self, name: str) -> str:
         return load_prompt(self.settings.prompts_dir, name)

@@ -58,6 +58,17 @@ class Settings(StoreSettings):
         description="Questions per UTC day one client address may ask the API; 0 = no cap.",
     )
     max_quotes: int = Field(3, description="Most quoted passages in an extractive reply.")
+    warm_passages: int = Field(
+        2000,
+        ge=0,
+        description="Passages whose sentences are embedded at start-up, so first questions are fast.",
+    )
+    query_threads: int = Field(
+        1,
+        ge=1,
+        description="Torch threads the app uses to embed questions; one per request measured "
+        "2.9x faster than two on 2 busy cores (docs/benchmarks.md).",
+    )
     llm_timeout: float = Field(
         20.0,
         gt=0,

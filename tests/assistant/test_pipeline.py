@@ -133,3 +133,18 @@ def test_cli_json_answer_and_bad_input(indexed_settings: Settings, tmp_path: Pat
     history.write_text("{not json", encoding="utf-8")
     bad = _ask_cli(indexed_settings, "and for the glutes?", "--history", str(history))
     assert bad.returncode == 2 and str(history) in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_warm_up_embeds_every_passage_once(indexed_settings: Settings, embedder: Embedder) -> None:
+    fresh = Assistant(indexed_settings, embedder=embedder)
+    fresh.warm_up()
+    cache = fresh.answerer.vectors._cache  # type: ignore[attr-defined]
+    assert len(cache) == fresh.chunk_count()
+    encoded = embedder.encode
+    calls: list[int] = []
+    embedder.encode = lambda texts, **kw: calls.append(len(texts)) or encoded(texts, **kw)  # type: ignore[method-assign]
+    try:
+        fresh.ask("What does fascia do?")
+    finally:
+        del embedder.encode
+    assert calls == [1]  # only the question is embedded; the passages' sentences were ready
