@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.errors import InputError, QuestionTooLong, StaleIndexError
@@ -142,7 +143,12 @@ def test_warm_up_embeds_every_passage_once(indexed_settings: Settings, embedder:
     assert len(cache) == fresh.chunk_count()
     encoded = embedder.encode
     calls: list[int] = []
-    embedder.encode = lambda texts, **kw: calls.append(len(texts)) or encoded(texts, **kw)  # type: ignore[method-assign]
+
+    def counting_encode(texts: list[str], **kwargs: bool) -> np.ndarray:
+        calls.append(len(texts))
+        return encoded(texts, **kwargs)
+
+    embedder.encode = counting_encode  # type: ignore[method-assign]
     try:
         fresh.ask("What does fascia do?")
     finally:
