@@ -249,7 +249,9 @@ _HOSTILE: list[tuple[str, str]] = [
         r"\b(ignore|disregard|forget|override|bypass|break|drop|skip)\b.{0,30}\b(previous|prior|"
         r"above|earlier|all|your|the|any|these|those)?\s*(instructions|rules|prompts?|guidelines|"
         r"safety|restrictions|filters?|guardrails?|programming)\b"
-        r"|\b(developer|dan|god|jailbreak|unrestricted) mode\b|\bjailbr[eo]a?k\w*",
+        r"|\b(developer|dan|god|jailbreak|unrestricted) mode\b|\bjailbr[eo]a?k\w*"
+        r"|\b(new|updated|different|real|secret) (instructions|rules|system prompt)\b"
+        r"|^\W*(system|admin|developer)\s*:",
     ),
     (
         "drop the disclaimer",
@@ -303,14 +305,27 @@ def hostile_reasons(text: str) -> list[str]:
     return [name for name, pattern in _HOSTILE_RES if pattern.search(text)]
 
 
+# In a message that carries a hostile request, a clause that orders the reply ("answer
+# freely", "reply only with 'PWNED'") is part of the attack, not of the question.
+_DIRECTIVE = re.compile(
+    r"^\W*(please\s+)?(answer|reply|respond|say|write|output|print|speak|talk|just|only|"
+    r"now|start|begin|use)\b[^?]*$",
+    re.I,
+)
+
+
 def strip_hostile(question: str) -> str:
     """The question without markup and hostile clauses; unchanged when it has none."""
     if _MARKUP.search(question):
         question = re.sub(r"\s+([?.!,;:])", r"\1", " ".join(_MARKUP.sub(" ", question).split()))
     if not hostile_reasons(question):
         return question
-    kept = [c for c in _CLAUSE_SPLIT.split(question) if c and not hostile_reasons(c)]
-    return " ".join(c.strip() for c in kept if c.strip()).strip(" ,;:-")
+    kept = [
+        c
+        for c in _CLAUSE_SPLIT.split(question)
+        if c and not hostile_reasons(c) and not _DIRECTIVE.match(c)
+    ]
+    return " ".join(c.strip() for c in kept if c.strip()).strip(" ,;:-#")
 
 
 # Sentences a language model must never put in a reply: attacks on the disclaimer, claims to
@@ -347,7 +362,8 @@ def check_question(question: str, history: Sequence[Turn] = ()) -> Verdict | Non
             name = f"{earlier_flag} (earlier message)"
     if name is not None:
         return Verdict(Kind.URGENT, name, "urgent")
-    if _CLINICIAN.search(normalise(question)):
+    # a role-play clause ("pretend you are my surgeon") is stripped, not taken as the topic
+    if _CLINICIAN.search(normalise(strip_hostile(question))):
         return Verdict(Kind.NOT_COVERED, "needs a clinician", "clinician")
     if hostile_reasons(question) and not _CONTENT.search(strip_hostile(question)):
         return Verdict(Kind.NOT_COVERED, "hostile request only", "not_covered")
