@@ -21,6 +21,7 @@ for _name, _value in {
 
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
 
 from assistant.errors import SuppleError  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
@@ -28,6 +29,7 @@ from assistant.prompts import load_prompt  # noqa: E402
 from assistant.questionlog import QuestionLog  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.types import Answer, Citation, Kind  # noqa: E402
+from ingest.settings import settings_error_line  # noqa: E402
 from webapp.api import install_api  # noqa: E402
 from webapp.security import ApiGate, OriginPolicy, RateLimiter  # noqa: E402
 from webapp.widget import install_widget  # noqa: E402
@@ -151,6 +153,14 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     return gr.mount_gradio_app(api, chat, path="/", footer_links=["api"])
 
 
+def _warm_up(assistant: Assistant) -> None:
+    """Load the model before the first reader asks; a failure here is one line, not fatal."""
+    try:
+        assistant.warm_up()
+    except SuppleError as error:
+        print(f"warm-up skipped: {error}", file=sys.stderr, flush=True)
+
+
 def main() -> int:
     import threading
 
@@ -172,10 +182,13 @@ def main() -> int:
         torch.set_num_threads(settings.query_threads)
         assistant = Assistant(settings, question_log=QuestionLog.from_settings(settings))
         app = create_app(settings, assistant)
+    except ValidationError as error:
+        print(f"error: {settings_error_line(error)}", file=sys.stderr)
+        return 2
     except SuppleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    threading.Thread(target=assistant.warm_up, daemon=True).start()
+    threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
     print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
     # Open streams (the chat's heartbeat) would otherwise hold a shutdown for a long time.
     # No access log: it would write every reader's address to the output.

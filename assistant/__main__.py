@@ -8,7 +8,10 @@ import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from assistant.errors import InputError, SuppleError
+from ingest.settings import settings_error_line
 
 
 def parser() -> argparse.ArgumentParser:
@@ -66,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
             settings = settings.model_copy(update={"backend": args.backend})
         history = _read_history(args.history)
         answer = Assistant(settings).ask(args.question, history).to_dict()
+    except ValidationError as error:
+        print(f"error: {settings_error_line(error)}", file=sys.stderr)
+        return 2
     except SuppleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

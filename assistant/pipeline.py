@@ -95,10 +95,16 @@ class Assistant:
         reader's first question is as fast as later ones (docs/benchmarks.md)."""
         self.ask("Which exercises strengthen the gluteus maximus?", log=False)
         vectors = getattr(self.answerer, "vectors", None)
-        collection = find_collection(open_client(self.settings), self.settings.collection)
-        if isinstance(vectors, UnitVectors) and collection is not None:
+        if not isinstance(vectors, UnitVectors) or self.settings.warm_passages == 0:
+            return
+        try:
+            collection = find_collection(open_client(self.settings), self.settings.collection)
+            if collection is None:
+                return
             held = collection.get(include=["documents"], limit=self.settings.warm_passages)
-            vectors.prefill(list(zip(held["ids"], held["documents"] or [], strict=False)))
+        except Exception:  # best effort: a store hiccup at start-up costs speed, not answers
+            return
+        vectors.prefill(list(zip(held["ids"], held["documents"] or [], strict=False)))
 
     def _prompt(self, name: str) -> str:
         return load_prompt(self.settings.prompts_dir, name)

@@ -16,17 +16,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"usage: python -m eval {{{','.join(commands)}}} ...", file=sys.stderr)
         return 2
     command, rest = args[0], args[1:]
-    if command == "run":
-        from eval.run import main as run_main
-
-        return run_main(rest)
     if command == "bench":
         from eval.bench import main as bench_main
 
         return bench_main(rest)
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+    from ingest.settings import settings_error_line
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"error: {settings_error_line(error)}", file=sys.stderr)
+        return 2
+    if command == "run":
+        from eval.run import main as run_main
+
+        return run_main(rest, settings)
     from eval.gaps import main as gaps_main
 
-    return gaps_main(rest)
+    return gaps_main(rest, settings)
 
 
 if __name__ == "__main__":

@@ -176,10 +176,10 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str], settings: Settings) -> int:
+    """The CLI, handed the settings ``python -m eval`` read from the environment."""
     args = parser().parse_args(argv)
     try:
-        settings = Settings()
         path = Path(settings.data_dir) / FILE_NAME
         if not path.exists():
             print(f"No questions logged yet ({path} does not exist).")

@@ -176,11 +176,11 @@ def write_reports(
         raise UsageError(f"cannot write the report: {exc}") from exc
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str], settings: Settings) -> int:
+    """The CLI, handed the settings ``python -m eval`` read from the environment."""
     args = parser().parse_args(argv)
     try:
         eval_set = load_set(args.set)
-        settings = Settings()
         if args.backend:
             settings = settings.model_copy(update={"backend": args.backend})
         k = args.k or eval_set.k

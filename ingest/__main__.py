@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
+
 from ingest.errors import SuppleError
 from ingest.fetch import is_url
-from ingest.settings import StoreSettings
+from ingest.settings import StoreSettings, settings_error_line
 
 
 def parser() -> argparse.ArgumentParser:
@@ -92,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         report = run_ingest(
             settings, sources, rebuild=args.rebuild, progress=not args.json and sys.stderr.isatty()
         )
+    except ValidationError as error:
+        print(f"error: {settings_error_line(error)}", file=sys.stderr)
+        return 2
     except SuppleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

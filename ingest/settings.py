@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,3 +55,10 @@ class StoreSettings(BaseSettings):
     @property
     def store_kind(self) -> str:
         return "server" if self.chroma_host else "embedded"
+
+
+def settings_error_line(error: ValidationError) -> str:
+    """A bad setting from the environment, said in one line naming the variable."""
+    first = error.errors()[0]
+    name = "SUPPLE_" + "_".join(str(part) for part in first["loc"]).upper()
+    return f"{name}: {first['msg']}"
