@@ -44,9 +44,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m eval bench $(BENCH_ARGS)
 
-# The core eval set; fails under the bar, set from what the assistant achieves (0.88 to
-# 0.91 on 2026-11-26, hybrid retriever, extractive backend); raise it as the assistant improves.
-EVAL_FAIL_UNDER ?= 0.80
+# The core eval set; fails under the bar, set from what the assistant achieves
+# (pass rate 0.953 on 2026-11-26: hybrid retriever, extractive backend, 85 cases; bar 0.90,
+# i.e. four more failures than today). Raise it as the assistant improves.
+EVAL_FAIL_UNDER ?= 0.90
 eval: $(STAMP)
 	$(PY) -m eval run eval/sets/core.yaml --compare --fail-under $(EVAL_FAIL_UNDER) \
 		--json data/eval/core.json --html data/eval/core.html
