@@ -21,6 +21,7 @@ for _name, _value in {
 
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
+from fastapi_offline import FastAPIOffline  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
 from assistant.errors import SuppleError  # noqa: E402
@@ -134,7 +135,8 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """The FastAPI app: the HTTP API, and the Gradio chat mounted at ``/``."""
     assistant = assistant or Assistant(settings, question_log=QuestionLog.from_settings(settings))
-    api = FastAPI(
+    # FastAPIOffline serves the /docs page's Swagger UI files itself: no CDN, like the rest.
+    api = FastAPIOffline(
         title="Supple", description="Answers readers' questions from the blog's articles."
     )
     # The API and widget routes go before Gradio's mount at "/", so it cannot shadow them.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -261,6 +262,14 @@ class TestPages:
         assert "not medical advice" in embed.text
         assert client.get("/embed/static/embed.js").status_code == 200
         assert "gradio" in client.get("/").text.lower()
+
+    def test_run_docs_page_needs_no_cdn(self, client: TestClient) -> None:
+        page = client.get("/docs").text
+        assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
+        assert assets, page
+        for asset in assets:
+            assert asset.startswith("/"), f"/docs loads {asset} from another host"
+            assert client.get(asset).status_code == 200
 
     def test_run_snippet_page_shows_the_one_line(self, client: TestClient) -> None:
         page = client.get("/embed/snippet").text
