@@ -29,7 +29,8 @@ from ingest.run import run_ingest  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
 ARTICLE = CORPUS / "glute-hip-weakness-low-back-pain.md"
-SEED = REPO.parent / "shared" / "seeds" / "000_bc34cf1ef2d8e3a2.txt"
+# The first article as scraped from the blog, page chrome and all (a copy of shared/seeds).
+SEED = REPO / "tests" / "ingest" / "data" / "000_bc34cf1ef2d8e3a2.txt"
 
 
 def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **overrides: object) -> Settings:
