@@ -19,7 +19,7 @@ import pytest
 
 from eval.__main__ import main
 from eval.sets import load_set
-from tests.eval.browser import open_page
+from tests.browser import open_page
 from tests.servers import running_app
 
 DIET = [

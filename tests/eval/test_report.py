@@ -10,7 +10,7 @@ from assistant.types import Answer, Citation, Kind, Passage
 from eval.metrics import RunReport, Unavailable, score_case
 from eval.report import highlight, render_html
 from eval.sets import EvalCase
-from tests.eval.browser import open_page
+from tests.browser import open_page
 
 HOSTILE = "<script>alert('q')</script> what is <b>fascia</b>?"
 PASSAGE = "Fascia is a connective tissue <img src=x onerror=alert('p')> that surrounds muscles."

@@ -20,8 +20,8 @@ import pytest
 
 from assistant.settings import Settings
 from eval.__main__ import main
+from tests.browser import open_page
 from tests.conftest import CORPUS
-from tests.eval.browser import open_page
 
 SMALL = """\
 name: small

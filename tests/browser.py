@@ -1,5 +1,7 @@
-"""Headless Chromium (Debian's) for the report tests; skipped with a reason when missing,
-except under CI=true, where a missing browser is a failure."""
+"""Headless Chromium (Debian's, driven by Playwright) for the widget and report tests.
+
+Skipped with a one-line reason when missing, except under CI, where a missing browser is a
+failure (.ci/run installs it)."""
 
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ def require_chromium() -> None:
     except ImportError:
         missing = True
     if missing:
-        if os.environ.get("CI") == "true":
+        if os.environ.get("CI", "").lower() in ("true", "1"):
             pytest.fail(f"Chromium ({CHROMIUM}) and playwright are required on CI")
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium) or no playwright")
 
