@@ -10,25 +10,44 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
 
 from assistant.cite import Draft
 from assistant.text import stems
-from assistant.types import Passage
+from assistant.types import Passage, Turn
 from ingest.embed import Embedder
 
 _POINTS_BACK = re.compile(r"^(this|these|it|they|that)\b|\b(this|these) (muscle|muscles)\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
 
 
+TokenSink = Callable[[str], None]
+
+
 class Answerer(Protocol):
+    """Turns retrieved passages into a reply with ``[n]`` markers (``assistant/llm.py``
+    chooses one by ``Settings.backend``)."""
+
     name: str
+    streams: bool  # True when ``draft`` hands tokens to ``on_token`` as they are written
 
     def draft(
-        self, question: str, passages: list[Passage], query_vector: list[float], key: list[str]
+        self,
+        question: str,
+        passages: list[Passage],
+        query_vector: list[float],
+        key: list[str],
+        *,
+        query: str | None = None,
+        on_token: TokenSink | None = None,
     ) -> Draft: ...
+
+    def condense(self, question: str, turns: Sequence[Turn]) -> str | None:
+        """The follow-up as a standalone search query, or None to keep the offline one."""
+        ...
 
 
 def units(text: str) -> list[str]:
@@ -92,6 +111,7 @@ class ExtractiveAnswerer:
     """
 
     name = "extractive"
+    streams = False
 
     def __init__(
         self,
@@ -142,8 +162,18 @@ class ExtractiveAnswerer:
         ]
         return sorted(scored, key=lambda c: c[0], reverse=True)
 
+    def condense(self, question: str, turns: Sequence[Turn]) -> str | None:
+        return None  # offline: assistant/followup.py forms the query
+
     def draft(
-        self, question: str, passages: list[Passage], query_vector: list[float], key: list[str]
+        self,
+        question: str,
+        passages: list[Passage],
+        query_vector: list[float],
+        key: list[str],
+        *,
+        query: str | None = None,
+        on_token: TokenSink | None = None,
     ) -> Draft:
         candidates = self._candidates(
             passages, np.asarray(query_vector, dtype=np.float32), set(key)

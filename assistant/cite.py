@@ -20,6 +20,7 @@ MARKER = re.compile(r"\s?\[(\d{1,3})\]")
 class Draft:
     text: str
     quotes: dict[int, tuple[Passage, str]] = field(default_factory=dict)
+    note: str = ""  # for the reader, e.g. when an LLM backend fell back to quoting
 
 
 def _fragment_part(words: list[str]) -> str:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from assistant.answer import Answerer, ExtractiveAnswerer, units
+from assistant.answer import Answerer, ExtractiveAnswerer, TokenSink, units
 from assistant.cite import MARKER, Draft, finalize
 from assistant.errors import BackendError
 from assistant.prompts import load_prompt
@@ -33,14 +32,6 @@ log = logging.getLogger(__name__)
 
 FALLBACK_NOTE = "The language model was unavailable; this answer quotes the articles directly."
 BACKEND_CHOICES = "'extractive', 'openai:MODEL' or 'ollama:MODEL'"
-TokenSink = Callable[[str], None]
-
-
-@dataclass
-class LLMDraft(Draft):
-    """A draft that says when it is the extractive fallback (``note`` for the reader)."""
-
-    note: str = ""
 
 
 def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
@@ -166,6 +157,8 @@ def tidy_markers(reply: str) -> str:
 class LLMAnswerer:
     """A LangChain chat model answering from the numbered passages, with ``[n]`` citations."""
 
+    streams = True
+
     def __init__(
         self,
         name: str,
@@ -193,7 +186,7 @@ class LLMAnswerer:
         *,
         query: str | None = None,
         on_token: TokenSink | None = None,
-    ) -> LLMDraft:
+    ) -> Draft:
         """The model's cited reply; the extractive one, with a note, when the model fails."""
         try:
             reply = self._generate(question, query, passages, on_token)
@@ -205,7 +198,7 @@ class LLMAnswerer:
             reason = f"{type(exc).__name__}: {exc}"
         log.warning("backend %s fell back to extractive: %s", self.name, reason)
         extractive = self.fallback.draft(question, passages, query_vector, key)
-        return LLMDraft(extractive.text, extractive.quotes, note=FALLBACK_NOTE)
+        return Draft(extractive.text, extractive.quotes, note=FALLBACK_NOTE)
 
     def _generate(
         self, question: str, query: str | None, passages: list[Passage], on_token: TokenSink | None
@@ -235,7 +228,7 @@ class LLMAnswerer:
             sink.flush()
         return "".join(parts).strip()
 
-    def to_draft(self, reply: str, passages: list[Passage]) -> LLMDraft:
+    def to_draft(self, reply: str, passages: list[Passage]) -> Draft:
         """Map each ``[n]`` of the reply to the sentence of passage n that best supports the
         claim it ends. Markers to no passage, or to one that does not support the claim,
         become ``[0]`` (``finalize`` removes them); a sentence whose every marker fell is
@@ -261,7 +254,7 @@ class LLMAnswerer:
 
             cited = MARKER.sub(cite, piece)
             out.append(cited if re.search(r"\[[1-9]\d*\]", cited) else "")
-        return LLMDraft(re.sub(r"[ \t]{2,}", " ", "".join(out)).strip(), quotes)
+        return Draft(re.sub(r"[ \t]{2,}", " ", "".join(out)).strip(), quotes)
 
     def _support(self, claim: str, passage: Passage) -> str | None:
         """The unit (sentence or list item) of ``passage`` closest to ``claim``, when the

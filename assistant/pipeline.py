@@ -11,19 +11,19 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from assistant.answer import Answerer, UnitVectors
-from assistant.cite import Draft, finalize
+from assistant.answer import Answerer, TokenSink, UnitVectors
+from assistant.cite import finalize
 from assistant.coverage import assess, is_covered
 from assistant.errors import InputError, QuestionTooLong
 from assistant.followup import search_query
-from assistant.llm import LLMAnswerer, TokenSink, make_answerer
+from assistant.llm import make_answerer
 from assistant.prompts import load_prompt
 from assistant.questionlog import QuestionLog
 from assistant.retrieve import Retriever, make_retriever
 from assistant.safety import check_question, red_flag, strip_hostile
 from assistant.settings import Settings
 from assistant.text import Vocabulary
-from assistant.types import Answer, Kind, Passage, Turn
+from assistant.types import Answer, Kind, Turn
 from ingest.embed import Embedder
 from ingest.schema import find_collection, open_client
 
@@ -147,7 +147,7 @@ class Assistant:
         the citations that stood, or is the extractive answer if the model failed.
         Otherwise the final text is yielded in word-sized chunks.
         """
-        if not isinstance(self.answerer, LLMAnswerer):
+        if not self.answerer.streams:
             answer = self.ask(question, history)
             yield from _chunks(answer.text)
             yield answer
@@ -175,21 +175,6 @@ class Assistant:
             yield from _chunks(result.text)
         yield result
 
-    def _draft(
-        self,
-        question: str,
-        query: str,
-        passages: list[Passage],
-        vector: list[float],
-        key: list[str],
-        on_token: TokenSink | None,
-    ) -> Draft:
-        if isinstance(self.answerer, LLMAnswerer):
-            return self.answerer.draft(
-                question, passages, vector, key, query=query, on_token=on_token
-            )
-        return self.answerer.draft(question, passages, vector, key)
-
     def _reply(self, kind: Kind, prompt: str, **extra: object) -> Answer:
         return Answer(
             kind=kind,
@@ -207,7 +192,7 @@ class Assistant:
             return self._reply(verdict.kind, verdict.prompt)
         question = strip_hostile(question)  # hostile clauses change nothing
         query = self.vocabulary.rewrite(search_query(question, turns))
-        if turns and isinstance(self.answerer, LLMAnswerer):
+        if turns:
             condensed = self.answerer.condense(question, turns)  # prompts/condense.md
             query = self.vocabulary.rewrite(condensed) if condensed else query
         # a follow-up whose search query names a red flag ("and with a fever?")
@@ -219,7 +204,9 @@ class Assistant:
         coverage = assess(query, passages, self.vocabulary, top, self.embedder, vector)
         if not passages or not is_covered(coverage, self.settings.min_relevance):
             return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
-        draft = self._draft(question, query, passages, vector, list(coverage.terms), on_token)
+        draft = self.answerer.draft(
+            question, passages, vector, list(coverage.terms), query=query, on_token=on_token
+        )
         text, citations = finalize(draft, passages)
         if not citations:
             return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
@@ -230,5 +217,5 @@ class Assistant:
             passages=passages,
             disclaimer=self._prompt("disclaimer"),
             backend=self.answerer.name,
-            note=getattr(draft, "note", ""),  # set when an LLM backend fell back to extractive
+            note=draft.note,  # set when an LLM backend fell back to extractive
         )
