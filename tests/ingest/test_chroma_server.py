@@ -18,40 +18,13 @@ from ingest.embed import Embedder
 from ingest.run import run_ingest
 from tests.conftest import REPO, make_settings
 from tests.ingest.test_crash_safety import reader_corpus, readers_see_whole_articles
-from tests.servers import free_port, wait_for
-
-CHROMA = Path(sys.executable).parent / "chroma"
+from tests.servers import running_chroma
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    log = (tmp_path / "chroma.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(CHROMA),
-            "run",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--path",
-            str(tmp_path / "server"),
-        ],
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60, proc=proc)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with running_chroma(tmp_path / "server") as server:
+        yield server.port
 
 
 @pytest.mark.slow

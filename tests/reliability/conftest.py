@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from assistant.settings import Settings
-from tests.reliability.helpers import NO_RATE_LIMIT, ServedApp, indexed_copy, serve_app
+from tests.reliability.helpers import NO_RATE_LIMIT, indexed_copy
+from tests.servers import ServedApp, serve_app
 
 WARM_UP = "Which exercises strengthen the gluteus maximus?"
 

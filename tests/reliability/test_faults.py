@@ -33,14 +33,8 @@ from ingest.embed import Embedder
 from ingest.run import run_ingest, status
 from ingest.store import ingest_lock
 from tests.conftest import CORPUS, REPO, make_settings
-from tests.reliability.helpers import (
-    NO_RATE_LIMIT,
-    ChromaServer,
-    answer_problems,
-    indexed_copy,
-    serve_app,
-)
-from tests.servers import free_port
+from tests.reliability.helpers import NO_RATE_LIMIT, answer_problems, indexed_copy
+from tests.servers import ChromaServer, free_port, serve_app
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

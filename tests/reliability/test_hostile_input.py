@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from assistant.errors import InputError
 from assistant.pipeline import Assistant
-from tests.reliability.helpers import ServedApp, answer_problems, chat_problems
+from tests.reliability.helpers import answer_problems, chat_problems
+from tests.servers import ServedApp
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

@@ -18,7 +18,8 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from tests.reliability.helpers import ServedApp, answer_problems, chat_problems
+from tests.reliability.helpers import answer_problems, chat_problems
+from tests.servers import ServedApp
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

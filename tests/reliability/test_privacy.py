@@ -18,7 +18,7 @@ from gradio_client import Client
 
 from assistant.questionlog import FILE_NAME
 from tests.conftest import REPO
-from tests.reliability.helpers import ServedApp
+from tests.servers import ServedApp
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
