@@ -15,7 +15,6 @@ import resource
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from ingest.embed import Embedder
 from ingest.run import run_ingest, status
 from ingest.store import ingest_lock
 from tests.conftest import CORPUS, REPO, make_settings
+from tests.ingest.test_crash_safety import stored_chunks
 from tests.reliability.helpers import NO_RATE_LIMIT, answer_problems, indexed_copy
 from tests.servers import ChromaServer, free_port, serve_app
 
@@ -289,18 +289,6 @@ def test_two_ingests_at_once_one_refuses_or_waits_and_the_index_is_right(
 # ---------------------------------------------------------------- ingest killed mid-write
 
 
-def committed_chunks(data_dir: Path) -> int:
-    """Chunks the store has committed, read from its SQLite file without opening Chroma."""
-    path = data_dir / "chroma" / "chroma.sqlite3"
-    if not path.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
-            return int(db.execute("SELECT count(*) FROM embeddings").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-
-
 def test_ingest_killed_mid_write_then_the_app_heals_the_index_and_answers(
     tmp_path: Path,
 ) -> None:
@@ -321,7 +309,7 @@ def test_ingest_killed_mid_write_then_the_app_heals_the_index_and_answers(
     child = subprocess.Popen([sys.executable, "-m", "ingest", "--json"], cwd=REPO, env=env)
     try:
         deadline = time.monotonic() + 300
-        while committed_chunks(data) == 0:
+        while stored_chunks(data) == 0:
             assert child.poll() is None, "ingest ended before it was killed"
             assert time.monotonic() < deadline, "ingest wrote nothing in 300 s"
             time.sleep(0.05)
@@ -330,7 +318,7 @@ def test_ingest_killed_mid_write_then_the_app_heals_the_index_and_answers(
     finally:
         if child.poll() is None:
             child.kill()
-    written = committed_chunks(data)
+    written = stored_chunks(data)
     with serve_app(data, NO_RATE_LIMIT, corpus_dir=corpus) as app:
         health = httpx.get(f"{app.base}/api/health", timeout=30).json()
         response = ask(app.base)
