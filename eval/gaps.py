@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from assistant.errors import SuppleError
 from assistant.questionlog import FILE_NAME, LoggedQuestion, QuestionLog
 from assistant.settings import Settings
 from eval.metrics import normalise
-from eval.run import rate_arg, settings_problem
+from eval.run import rate_arg
 from eval.sets import EvalCase, EvalSet, dump_set
 from ingest.embed import Embedder
 
@@ -203,8 +201,5 @@ def main(argv: list[str], settings: Settings) -> int:
         return 2
     except SuppleError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    except ValidationError as error:
-        print(f"error: {settings_problem(error)}", file=sys.stderr)
         return 2
     return 0
