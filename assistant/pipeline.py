@@ -22,7 +22,6 @@ from assistant.questionlog import QuestionLog
 from assistant.retrieve import Retriever, make_retriever
 from assistant.safety import check_question, red_flag, strip_hostile
 from assistant.settings import Settings
-from assistant.text import Vocabulary
 from assistant.types import Answer, Kind, Turn
 from ingest.embed import Embedder
 from ingest.schema import find_collection, open_client
@@ -76,15 +75,6 @@ class Assistant:
         self.retriever = retriever or make_retriever(settings.retriever, settings, self.embedder)
         # the one place a backend is chosen (assistant/llm.py); unknown names raise BackendError
         self.answerer = answerer or make_answerer(settings, self.embedder)
-        self.vocabulary = self._vocabulary()
-
-    def _vocabulary(self) -> Vocabulary:
-        collection = find_collection(open_client(self.settings), self.settings.collection)
-        held = collection.get(include=["documents", "metadatas"]) if collection else None
-        texts = list(held["documents"] or []) if held else []
-        metas = list(held["metadatas"] or []) if held else []
-        texts += [f"{m.get('title', '')} {m.get('section', '')}" for m in metas if m]
-        return Vocabulary(texts)
 
     def chunk_count(self) -> int:
         collection = find_collection(open_client(self.settings), self.settings.collection)
@@ -191,17 +181,18 @@ class Assistant:
         if verdict is not None:
             return self._reply(verdict.kind, verdict.prompt)
         question = strip_hostile(question)  # hostile clauses change nothing
-        query = self.vocabulary.rewrite(search_query(question, turns))
+        vocabulary = self.retriever.vocabulary()  # current after a re-ingest
+        query = vocabulary.rewrite(search_query(question, turns))
         if turns:
             condensed = self.answerer.condense(question, turns)  # prompts/condense.md
-            query = self.vocabulary.rewrite(condensed) if condensed else query
+            query = vocabulary.rewrite(condensed) if condensed else query
         # a follow-up whose search query names a red flag ("and with a fever?")
         if turns and query != question and red_flag(query) is not None:
             return self._reply(Kind.URGENT, "urgent")
         vector = self.embedder.embed_query(query)
         passages = self.retriever.retrieve(query, self.settings.k, query_vector=vector)
         top = max((p.score for p in passages), default=0.0)
-        coverage = assess(query, passages, self.vocabulary, top, self.embedder, vector)
+        coverage = assess(query, passages, vocabulary, top, self.embedder, vector)
         if not passages or not is_covered(coverage, self.settings.min_relevance):
             return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
         draft = self.answerer.draft(

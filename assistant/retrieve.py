@@ -60,6 +60,10 @@ class Retriever(Protocol):
         """The ``k`` best passages for ``query``, best first."""
         ...
 
+    def vocabulary(self) -> Vocabulary:
+        """The words of the indexed passages, for typo correction; follows re-ingests."""
+        ...
+
 
 def to_passage(doc: Document, rank: int, score: float) -> Passage:
     meta = doc.metadata
@@ -241,6 +245,16 @@ class PassageRetriever(BaseRetriever):
         except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
             raise StoreError(STORE_UNAVAILABLE) from exc
         return [to_passage(snap.docs[h.index], rank, h.cosine) for rank, h in enumerate(hits, 1)]
+
+    def vocabulary(self) -> Vocabulary:
+        try:
+            try:
+                return self.corpus.snapshot().vocabulary
+            except NotFoundError:  # `ingest --rebuild` made a new collection: follow it
+                self._reopen()
+                return self.corpus.snapshot().vocabulary
+        except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
+            raise StoreError(STORE_UNAVAILABLE) from exc
 
     def _reopen(self) -> None:
         """Open the collection of the same name again, never creating it (ingest does)."""

@@ -143,7 +143,7 @@ def retrieval_report(assistant: Assistant, retriever: str, cases: list[Case]) ->
         if not case.evidence:
             continue
         history = [Turn(t["role"], t["content"]) for t in case.history]
-        query = assistant.vocabulary.rewrite(search_query(case.question, history))
+        query = assistant.retriever.vocabulary().rewrite(search_query(case.question, history))
         if query not in _VECTORS:  # the same question for every retriever: embed it once
             _VECTORS[query] = assistant.embedder.embed_query(query)
         passages = chosen.retrieve(query, settings.k, query_vector=_VECTORS[query])

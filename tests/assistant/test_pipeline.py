@@ -154,3 +154,22 @@ def test_warm_up_embeds_every_passage_once(indexed_settings: Settings, embedder:
     finally:
         del embedder.encode
     assert calls == [1]  # only the question is embedded; the passages' sentences were ready
+
+
+def test_a_running_assistant_learns_a_new_articles_words(
+    fresh_settings: Settings, corpus_copy: Path, embedder: Embedder
+) -> None:
+    from ingest.run import run_ingest
+
+    run_ingest(fresh_settings, embedder=embedder)
+    running = Assistant(fresh_settings, embedder=embedder)
+    (corpus_copy / "si-joint.md").write_text(
+        "---\ntitle: The Sacroiliac Joint\n---\n\n## What it is\n\n"
+        "The sacroiliac joint links the sacrum to the pelvis and moves only a few degrees.\n",
+        encoding="utf-8",
+    )
+    run_ingest(fresh_settings, embedder=embedder)
+    # a typo of a word only the new article has is corrected without a restart
+    answer = running.ask("what does the sacroilliac joint link?")
+    assert answer.kind == Kind.ANSWER
+    assert "sacrum to the pelvis" in answer.text
