@@ -3,7 +3,8 @@
 Three retrievers, each a LangChain ``BaseRetriever`` (``k`` in the constructor and on
 ``invoke``) and each the assistant's ``Retriever`` (``retrieve`` -> ``Passage`` list):
 
-- ``dense``: cosine similarity of sentence embeddings, in Chroma (LangChain's integration);
+- ``dense``: cosine similarity of sentence embeddings: an exact scan of the vectors held in
+  memory for a blog-sized index, Chroma's HNSW index (ids only) above ``exact_search_max``;
 - ``bm25``: BM25 (bm25s) over stemmed words, readers' words mapped to the articles';
 - ``hybrid`` (the default): both rankings fused by reciprocal rank fusion.
 
@@ -15,7 +16,6 @@ ranks them. ``make_retriever`` picks one by name, in one place.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,14 +23,13 @@ import bm25s
 import httpx
 import numpy as np
 from chromadb.errors import ChromaError, NotFoundError
-from langchain_chroma import Chroma
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from assistant.errors import BackendError, StaleIndexError, StoreError
-from assistant.settings import Settings
+from assistant.settings import EXACT_SEARCH_MAX, Settings
 from assistant.text import Vocabulary, stems
 from assistant.types import Passage
 from ingest.embed import Embedder
@@ -39,12 +38,14 @@ from ingest.schema import (
     SECTION,
     TITLE,
     URL,
+    collection_generation,
     collection_stamp,
     find_collection,
     open_client,
 )
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -128,39 +129,48 @@ class Snapshot:
 
 
 class CorpusIndex:
-    """The collection's passages and their BM25 index, built once and kept.
+    """The collection's passages, vectors and BM25 index, built once and kept.
 
-    Rebuilt when the collection's count changes, or when its ids change (checked at most
-    every ``refresh_seconds``: ingest may add one chunk and delete another).
+    Every question checks the collection's generation token, which ingest renews after each
+    change (one small read whatever the index's size, unlike ``count()``), and the
+    collection's id (``ingest --rebuild`` makes a new one); the copy is rebuilt when either
+    moved. An index written before generation tokens falls back to its count.
     """
 
-    def __init__(self, collection: Collection, refresh_seconds: float = 5.0) -> None:
-        self.collection = collection
-        self.refresh_seconds = refresh_seconds
+    def __init__(self, client: ClientAPI, name: str) -> None:
+        self.client = client
+        self.name = name
+        self.collection = self._open()
         self._snapshot: Snapshot | None = None
-        self._checked = 0.0
+        self._signal: tuple[str, str] | None = None
         self._lock = threading.Lock()
         self.builds = 0  # how many times the index was (re)built
 
-    def reopened(self, collection: Collection) -> None:
-        """The collection was made anew (``ingest --rebuild``): read it from scratch."""
-        with self._lock:
-            self.collection = collection
-            self._snapshot = None
+    def _open(self) -> Collection:
+        collection = find_collection(self.client, self.name)
+        if collection is None:
+            raise StoreError(STORE_UNAVAILABLE)
+        return collection
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            snap, now = self._snapshot, time.monotonic()
-            if snap is not None and self.collection.count() == len(snap.ids):
-                if now - self._checked < self.refresh_seconds:
-                    return snap
-                self._checked = now
-                if set(self.collection.get(include=[])["ids"]) == set(snap.ids):
-                    return snap
-            self._snapshot = Snapshot.of(self.collection)
-            self._checked = now
-            self.builds += 1
+            try:
+                current = self.client.get_collection(self.name, embedding_function=None)
+            except NotFoundError:  # between `ingest --rebuild` deleting and re-creating it
+                raise StoreError(STORE_UNAVAILABLE) from None
+            token = collection_generation(current)
+            signal = (str(current.id), token if token is not None else f"n={current.count()}")
+            if self._snapshot is None or signal != self._signal:
+                self.collection = current
+                self._snapshot = Snapshot.of(current)
+                self._signal = signal
+                self.builds += 1
             return self._snapshot
+
+    def nearest(self, vector: np.ndarray, n: int) -> list[str]:
+        """Ids of the ``n`` nearest passages by Chroma's HNSW index: ids and distances only."""
+        found = self.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        return list(found["ids"][0]) if found["ids"] else []
 
 
 @dataclass(frozen=True)
@@ -171,16 +181,33 @@ class Hit:
     fused: float
 
 
+def top(scores: np.ndarray, n: int) -> list[int]:
+    """Positions of the ``n`` highest scores, ties in position order: what a stable argsort
+    gives, without sorting every score (an argpartition, then a sort of the few left)."""
+    if n <= 0 or not len(scores):
+        return []
+    if n >= len(scores):
+        return [int(i) for i in np.argsort(-scores, kind="stable")]
+    kth = scores[np.argpartition(-scores, n - 1)[n - 1]]
+    near = np.flatnonzero(scores >= kth)  # every tie at the boundary, in position order
+    return [int(i) for i in near[np.argsort(-scores[near], kind="stable")][:n]]
+
+
 class PassageRetriever(BaseRetriever):
     """Shared by the three retrievers: scoring, near-duplicates, LangChain and Passages."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: Chroma = Field(description="LangChain's Chroma over the index ingest wrote.")
-    corpus: CorpusIndex = Field(description="The passages and their BM25 index.")
+    corpus: CorpusIndex = Field(description="The passages, their vectors and BM25 index.")
     embedder: Embedder = Field(description="The embedder the index was built with.")
     k: int = Field(5, ge=1, description="Passages returned.")
     fetch_k: int = Field(20, ge=1, description="Candidates each ranking offers before fusion.")
+    exact_search_max: int = Field(
+        EXACT_SEARCH_MAX,
+        ge=0,
+        description="Up to this many passages the dense ranking is an exact scan of the "
+        "vectors in memory; above it, Chroma's HNSW index (docs/benchmarks.md).",
+    )
 
     def _order(
         self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
@@ -189,14 +216,15 @@ class PassageRetriever(BaseRetriever):
         raise NotImplementedError
 
     def _dense(self, snap: Snapshot, vector: np.ndarray, n: int) -> list[int]:
-        found = self.store.similarity_search_by_vector(vector.tolist(), k=n)
-        return [snap.position[d.id] for d in found if d.id in snap.position]
+        if len(snap.ids) <= self.exact_search_max:
+            return top(snap.vectors @ vector, n)
+        nearest = self.corpus.nearest(vector, n)
+        return [snap.position[i] for i in nearest if i in snap.position]
 
     @staticmethod
     def _lexical(lexical: np.ndarray, n: int) -> list[int]:
         """The ``n`` best BM25 positions, leaving out passages sharing no word with the query."""
-        best = np.argsort(-lexical, kind="stable")[:n]
-        return [int(i) for i in best if lexical[i] > 0]
+        return [i for i in top(lexical, n) if lexical[i] > 0]
 
     def hits(
         self,
@@ -213,12 +241,11 @@ class PassageRetriever(BaseRetriever):
             query_vector if query_vector is not None else self.embedder.embed_query(query),
             dtype=np.float32,
         )
-        cosines = snap.vectors @ vector
         terms = stems(query)  # empty for 'hello' or punctuation: bm25s cannot score that
         bm25 = (
             np.asarray(snap.bm25.get_scores(terms))
             if snap.bm25 is not None and terms
-            else cosines * 0
+            else np.zeros(len(snap.ids), dtype=np.float32)
         )
         ordered = self._order(snap, vector, bm25, max(self.fetch_k, 4 * k))
         out: list[Hit] = []
@@ -226,7 +253,8 @@ class PassageRetriever(BaseRetriever):
             words = snap.words[index]
             if any(_jaccard(words, snap.words[h.index]) >= DUPLICATE_JACCARD for h in out):
                 continue  # a near-duplicate of a better passage
-            out.append(Hit(index, float(cosines[index]), float(bm25[index]), fused))
+            cosine = float(snap.vectors[index] @ vector)
+            out.append(Hit(index, cosine, float(bm25[index]), fused))
             if len(out) == k:
                 break
         return out
@@ -235,35 +263,17 @@ class PassageRetriever(BaseRetriever):
         self, query: str, k: int, query_vector: list[float] | None = None
     ) -> list[Passage]:
         try:
-            try:
-                snap = self.corpus.snapshot()
-                hits = self.hits(query, k, query_vector, snap)
-            except NotFoundError:  # `ingest --rebuild` made a new collection: follow it
-                self._reopen()
-                snap = self.corpus.snapshot()
-                hits = self.hits(query, k, query_vector, snap)
+            snap = self.corpus.snapshot()
+            hits = self.hits(query, k, query_vector, snap)
         except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
             raise StoreError(STORE_UNAVAILABLE) from exc
         return [to_passage(snap.docs[h.index], rank, h.cosine) for rank, h in enumerate(hits, 1)]
 
     def vocabulary(self) -> Vocabulary:
         try:
-            try:
-                return self.corpus.snapshot().vocabulary
-            except NotFoundError:  # `ingest --rebuild` made a new collection: follow it
-                self._reopen()
-                return self.corpus.snapshot().vocabulary
+            return self.corpus.snapshot().vocabulary
         except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
             raise StoreError(STORE_UNAVAILABLE) from exc
-
-    def _reopen(self) -> None:
-        """Open the collection of the same name again, never creating it (ingest does)."""
-        client, name = self.store._client, self.store._collection_name
-        collection = find_collection(client, name)
-        if collection is None:
-            raise StoreError(STORE_UNAVAILABLE)
-        self.store = Chroma(client=client, collection_name=name, embedding_function=self.embedder)
-        self.corpus.reopened(collection)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
@@ -322,8 +332,8 @@ class HybridRetriever(PassageRetriever):
         return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
-def open_store(settings: Settings, embedder: Embedder) -> tuple[Chroma, Collection]:
-    """LangChain's Chroma over the index ingest wrote; refuses an index from another model."""
+def open_index(settings: Settings, embedder: Embedder) -> CorpusIndex:
+    """The index ingest wrote, ready to read; refuses an index from another model."""
     client = open_client(settings)
     collection = find_collection(client, settings.collection)
     if collection is None or collection.count() == 0:
@@ -334,8 +344,7 @@ def open_store(settings: Settings, embedder: Embedder) -> tuple[Chroma, Collecti
             f"The index was built with {stamp or 'an unknown model'}, not {embedder.stamp}: "
             "run `python -m ingest --rebuild`."
         )
-    store = Chroma(client=client, collection_name=settings.collection, embedding_function=embedder)
-    return store, collection
+    return CorpusIndex(client, settings.collection)
 
 
 _CLASSES: dict[str, type[PassageRetriever]] = {
@@ -349,14 +358,11 @@ def make_retriever(name: str, settings: Settings, embedder: Embedder) -> Passage
     """The retriever called ``name``: 'hybrid', 'dense' or 'bm25'."""
     if name not in _CLASSES:
         raise BackendError(f"unknown retriever '{name}': choose one of {', '.join(RETRIEVERS)}")
-    store, collection = open_store(settings, embedder)
-    corpus = CorpusIndex(collection)
-    if name == "hybrid":
-        return HybridRetriever(
-            store=store,
-            corpus=corpus,
-            embedder=embedder,
-            k=settings.k,
-            dense_weight=settings.hybrid_dense_weight,
-        )
-    return _CLASSES[name](store=store, corpus=corpus, embedder=embedder, k=settings.k)
+    extra = {"dense_weight": settings.hybrid_dense_weight} if name == "hybrid" else {}
+    return _CLASSES[name](
+        corpus=open_index(settings, embedder),
+        embedder=embedder,
+        k=settings.k,
+        exact_search_max=settings.exact_search_max,
+        **extra,
+    )

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from ingest.settings import StoreSettings
 
+EXACT_SEARCH_MAX = 20_000  # an exact scan takes <= 0.7 ms up to here; HNSW is cheaper above
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
@@ -39,6 +40,12 @@ class Settings(StoreSettings):
         ge=0,
         description="Weight of the dense ranking against BM25's (1.0) in the hybrid retriever's "
         "rank fusion (measured: docs/retrieval.md).",
+    )
+    exact_search_max: int = Field(
+        EXACT_SEARCH_MAX,
+        ge=0,
+        description="Up to this many passages the dense ranking scans every vector in memory "
+        "(exact, under 1 ms); above it, Chroma's HNSW index (docs/benchmarks.md).",
     )
     min_relevance: float = Field(
         0.03,

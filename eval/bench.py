@@ -114,9 +114,10 @@ def _say(message: str) -> None:
 
 def run_bench(corpus: Path, tmp: Path, plan: Plan, skip: set[str], mode: str) -> dict[str, Any]:
     from assistant.settings import Settings
-    from eval.bench_ingest import measure_ingest, measure_scale
+    from eval.bench_ingest import measure_ingest
     from eval.bench_query import measure_queries
     from eval.bench_questions import READER_QUESTIONS
+    from eval.bench_scale import measure_scale
     from eval.bench_start import measure_start
     from eval.bench_timing import load_average, machine, peak_rss_mb, rss_mb
     from ingest.embed import Embedder
@@ -150,7 +151,11 @@ def run_bench(corpus: Path, tmp: Path, plan: Plan, skip: set[str], mode: str) ->
     if "scale" not in skip:
         _say(f"timing retrieval at {', '.join(f'{n:,}' for n in plan.scale)} chunks")
         scale = measure_scale(
-            settings.model_copy(update={"data_dir": tmp / "scale"}), list(plan.scale)
+            settings.model_copy(update={"data_dir": tmp / "scale"}),
+            embedder,
+            questions,
+            list(plan.scale),
+            rounds=plan.rounds,
         )
 
     _say("done")

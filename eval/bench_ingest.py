@@ -1,6 +1,5 @@
-"""Ingest-time figures: passages per second against the raw encode rate, the unchanged
-re-run, and retrieval latency as the index grows (synthetic vectors written straight to Chroma).
-"""
+"""Ingest-time figures: passages per second against the raw encode rate, and the unchanged
+re-run."""
 
 from __future__ import annotations
 
@@ -9,11 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from assistant.settings import Settings
-from eval.bench_timing import Stats, rss_mb, time_each
 from ingest.chunk import chunk_article
 from ingest.embed import Embedder, _load
 from ingest.load import load_paths
@@ -91,81 +88,3 @@ def measure_ingest(settings: Settings, embedder: Embedder, min_passages: int) ->
         reingest_s=rerun.seconds,
         reingest_embedded=rerun.embedded,
     )
-
-
-@dataclass(frozen=True)
-class ScalePoint:
-    chunks: int
-    query: Stats
-    knn_only: Stats  # ids and distances only: HNSW without fetching documents and metadata
-    add_per_s: float
-    rss_mb: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "chunks": self.chunks,
-            "query_p50_ms": round(self.query.p50_ms, 3),
-            "query_p95_ms": round(self.query.p95_ms, 3),
-            "knn_only_p50_ms": round(self.knn_only.p50_ms, 3),
-            "add_per_s": round(self.add_per_s, 1),
-            "rss_mb": round(self.rss_mb, 1),
-        }
-
-
-_WORDS = (
-    "glute hip rotator fascia lumbar pelvis femur piriformis stretch strength bridge "
-    "thrust clamshell plank posture mobility tension adhesion release walk squat"
-).split()
-
-
-def _synthetic_texts(start: int, count: int, rng: np.random.Generator) -> list[str]:
-    picks = rng.integers(0, len(_WORDS), size=(count, 40))
-    return [
-        f"Synthetic passage {start + i}: " + " ".join(_WORDS[j] for j in row)
-        for i, row in enumerate(picks)
-    ]
-
-
-def _unit_vectors(count: int, rng: np.random.Generator, dim: int = 384) -> np.ndarray:
-    vectors = rng.standard_normal((count, dim), dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
-def measure_scale(
-    settings: Settings, sizes: list[int], *, k: int = 5, queries: int = 100
-) -> list[ScalePoint]:
-    """One collection grown to each size in turn; k-NN latency measured at each."""
-    from ingest.schema import open_client
-
-    client = open_client(settings)
-    collection = client.get_or_create_collection(
-        "bench_scale", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
-    )
-    batch = min(5000, client.get_max_batch_size())
-    rng = np.random.default_rng(7)
-    probes = list(_unit_vectors(queries, rng))
-    points: list[ScalePoint] = []
-    held = 0
-    for size in sorted(sizes):
-        started = time.perf_counter()
-        while held < size:
-            n = min(batch, size - held)
-            collection.add(
-                ids=[f"s{held + i}" for i in range(n)],
-                embeddings=_unit_vectors(n, rng),
-                documents=_synthetic_texts(held, n, rng),
-                metadatas=[{"article": f"synthetic-{(held + i) // 20}"} for i in range(n)],
-            )
-            held += n
-        added = size - (points[-1].chunks if points else 0)
-        add_per_s = added / (time.perf_counter() - started)
-        query = time_each(
-            lambda v: collection.query(query_embeddings=[v], n_results=k), probes, rounds=2
-        )
-        knn_only = time_each(
-            lambda v: collection.query(query_embeddings=[v], n_results=k, include=["distances"]),
-            probes,
-            rounds=2,
-        )
-        points.append(ScalePoint(size, query, knn_only, add_per_s, rss_mb()))
-    return points

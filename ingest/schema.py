@@ -32,8 +32,10 @@ DATE = "date"  # published, YYYY-MM-DD when known
 AUTHOR = "author"
 TAGS = "tags"  # comma-separated
 
-# Collection metadata: the embedding model the vectors were made with.
+# Collection metadata: the embedding model the vectors were made with, and a token ingest
+# renews after every change, so a reader can tell the index moved with one small read.
 MODEL_STAMP = "embedding_model"
+GENERATION = "generation"
 
 
 @dataclass(frozen=True)
@@ -134,3 +136,9 @@ def find_collection(client: ClientAPI, name: str) -> Collection | None:
 
 def collection_stamp(collection: Collection) -> Any:
     return (collection.metadata or {}).get(MODEL_STAMP)
+
+
+def collection_generation(collection: Collection) -> str | None:
+    """The token of the last ingest that changed the collection (None before the first)."""
+    token = (collection.metadata or {}).get(GENERATION)
+    return None if token is None else str(token)

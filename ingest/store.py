@@ -6,6 +6,9 @@ An article's new chunks go in one upsert (a reader sees all of them or none), an
 are its stale chunks deleted, so a reader never sees an article missing or half-written, and
 a killed run leaves nothing a re-run does not mend. One ingest at a time writes: the lock
 file ``ingest.lock`` in the data folder (released by the OS when the process dies).
+New chunks are embedded up to ``ENCODE_GROUP`` at a time (fewer, fuller batches) and written
+``BATCH`` at a time; a run that changed anything ends by renewing the collection's generation
+token, which is how a running app knows to re-read the index.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import contextlib
 import fcntl
 import os
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -24,6 +29,7 @@ from ingest.embed import Embedder
 from ingest.errors import StoreError
 from ingest.schema import (
     ARTICLE,
+    GENERATION,
     MODEL_STAMP,
     ORIGIN,
     Chunk,
@@ -33,7 +39,11 @@ from ingest.schema import (
 )
 from ingest.settings import StoreSettings
 
-BATCH = 128  # chunks embedded and written per upsert (whole articles, never split)
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+BATCH = 128  # chunks written per upsert (whole articles, never split)
+ENCODE_GROUP = 1024  # chunks embedded per encode call: one length-sorted batch plan, less padding
 LOCK_FILE = "ingest.lock"
 
 
@@ -148,41 +158,52 @@ def sync_index(
     with tqdm(
         total=len(new), desc="embedding", unit="chunk", disable=not progress or len(new) < BATCH
     ) as bar:
-        for batch in _whole_articles(new):
-            vectors = embedder.encode([c.embedding_text for c in batch])
-            collection.upsert(
-                ids=[c.id for c in batch],
-                embeddings=vectors,
-                documents=[c.text for c in batch],
-                metadatas=[c.metadata() for c in batch],
-            )
-            # Only now that the new version is whole, its stale chunks go.
-            done = [
-                id_ for a in dict.fromkeys(c.article for c in batch) for id_ in stale.pop(a, [])
-            ]
-            if done:
-                collection.delete(ids=done)
-            bar.update(len(batch))
+        for group in _whole_articles(new, ENCODE_GROUP):
+            vectors = embedder.encode([c.embedding_text for c in group])
+            row = {c.id: n for n, c in enumerate(group)}
+            for batch in _whole_articles(group, BATCH):
+                collection.upsert(
+                    ids=[c.id for c in batch],
+                    embeddings=vectors[[row[c.id] for c in batch]],
+                    documents=[c.text for c in batch],
+                    metadatas=[c.metadata() for c in batch],
+                )
+                # Only now that the new version is whole, its stale chunks go.
+                done = [
+                    id_ for a in dict.fromkeys(c.article for c in batch) for id_ in stale.pop(a, [])
+                ]
+                if done:
+                    collection.delete(ids=done)
+                bar.update(len(batch))
     rest = [id_ for ids in stale.values() for id_ in ids]  # articles gone altogether
     for start in range(0, len(rest), 1000):
         collection.delete(ids=rest[start : start + 1000])
     for start in range(0, len(relabelled), 1000):  # same text, new metadata (origin, lastmod)
         part = relabelled[start : start + 1000]
         collection.update(ids=[c.id for c in part], metadatas=[c.metadata() for c in part])
+    if new or stale_ids or relabelled or rebuilt:
+        _renew_generation(collection)
 
     total = collection.count()
     articles = {a for i, a in held_article.items() if i not in stale_ids} | {c.article for c in new}
     return SyncResult(len(articles), total, len(new), len(stale_ids), rebuilt)
 
 
-def _whole_articles(chunks: list[Chunk]) -> Iterator[list[Chunk]]:
-    """Batches of about ``BATCH`` chunks that never split an article."""
+def _renew_generation(collection: Collection) -> None:
+    """Tell readers the index moved: they rebuild their copy when this token changes."""
+    metadata = dict(collection.metadata or {})
+    metadata[GENERATION] = uuid.uuid4().hex
+    collection.modify(metadata=metadata)
+
+
+def _whole_articles(chunks: list[Chunk], size: int) -> Iterator[list[Chunk]]:
+    """Batches of about ``size`` chunks that never split an article."""
     by_article: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         by_article.setdefault(chunk.article, []).append(chunk)
     batch: list[Chunk] = []
     for article_chunks in by_article.values():
-        if batch and len(batch) + len(article_chunks) > BATCH:
+        if batch and len(batch) + len(article_chunks) > size:
             yield batch
             batch = []
         batch += article_chunks

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.errors import BackendError
 from assistant.pipeline import Assistant
-from assistant.retrieve import CorpusIndex, HybridRetriever, make_retriever, open_store
+from assistant.retrieve import HybridRetriever, make_retriever, open_index, top
 from assistant.settings import Settings
 from ingest.embed import Embedder
 from ingest.run import run_ingest
@@ -125,9 +126,8 @@ def test_index_rebuilt_when_the_collection_changes_and_duplicates_collapse(
     fresh_settings: Settings, corpus_copy: Path, embedder: Embedder
 ) -> None:
     run_ingest(fresh_settings, embedder=embedder)
-    store, collection = open_store(fresh_settings, embedder)
-    corpus = CorpusIndex(collection, refresh_seconds=0.0)
-    retriever = HybridRetriever(store=store, corpus=corpus, embedder=embedder, k=5)
+    corpus = open_index(fresh_settings, embedder)
+    retriever = HybridRetriever(corpus=corpus, embedder=embedder, k=5)
     question = "which exercises strengthen the gluteus maximus?"
     retriever.retrieve(question, 5)
     retriever.retrieve(question, 5)
@@ -147,7 +147,7 @@ def test_index_rebuilt_when_the_collection_changes_and_duplicates_collapse(
     # An edit that keeps the count but changes ids is seen too.
     roundup.write_text(ROUNDUP.replace("let the muscles", "let tired muscles"), encoding="utf-8")
     run_ingest(fresh_settings, embedder=embedder)
-    assert collection.count() == len(corpus.snapshot().ids)
+    assert corpus.collection.count() == len(corpus.snapshot().ids)
     assert corpus.builds == 3
     hits = retriever.retrieve("do rest days let tired muscles recover?", 5)
     assert "let tired muscles recover" in hits[0].text
@@ -161,3 +161,26 @@ def test_retriever_follows_a_rebuilt_index(fresh_settings: Settings, embedder: E
     run_ingest(fresh_settings, embedder=embedder, rebuild=True)  # a new collection
     passages = retriever.retrieve("glute bridges", 3)
     assert passages[0].section.endswith(STRENGTHENING)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 40, 3000])
+def test_top_is_a_stable_argsort_cut(size: int) -> None:
+    rng = np.random.default_rng(size)
+    scores = rng.integers(0, 6, size=size).astype(np.float32)  # many ties
+    for n in (1, 3, 20, size + 2):
+        assert top(scores, n) == [int(i) for i in np.argsort(-scores, kind="stable")[:n]]
+
+
+@pytest.mark.parametrize("name", ["hybrid", "dense"])
+def test_hnsw_and_the_exact_scan_agree(
+    name: str, indexed_settings: Settings, embedder: Embedder
+) -> None:
+    """Above ``exact_search_max`` passages the dense ranking comes from Chroma's HNSW index;
+    on the real index both ways give the same passages, scores and order."""
+    exact = make_retriever(name, indexed_settings, embedder)
+    hnsw = make_retriever(
+        name, indexed_settings.model_copy(update={"exact_search_max": 0}), embedder
+    )
+    for question in ("why are my hip flexors tight?", "glute bridges", "what is fascia"):
+        want = [(p.chunk_id, round(p.score, 5)) for p in exact.retrieve(question, 5)]
+        assert [(p.chunk_id, round(p.score, 5)) for p in hnsw.retrieve(question, 5)] == want

@@ -10,10 +10,9 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from assistant.retrieve import (
     BM25Retriever,
-    CorpusIndex,
     DenseRetriever,
     HybridRetriever,
-    open_store,
+    open_index,
 )
 from assistant.settings import Settings
 from ingest.embed import Embedder
@@ -34,8 +33,7 @@ class _OverTheIndex(RetrieversIntegrationTests):
 
     @pytest.fixture(autouse=True)
     def _index(self, indexed_settings: Settings, embedder: Embedder) -> None:
-        store, collection = open_store(indexed_settings, embedder)
-        self.params = {"store": store, "corpus": CorpusIndex(collection), "embedder": embedder}
+        self.params = {"corpus": open_index(indexed_settings, embedder), "embedder": embedder}
 
     @property
     def retriever_constructor_params(self) -> dict[str, Any]:
@@ -65,8 +63,7 @@ class TestBM25RetrieverStandard(_OverTheIndex):
 
 
 def test_hybrid_documents_carry_both_scores(indexed_settings: Settings, embedder: Embedder) -> None:
-    store, collection = open_store(indexed_settings, embedder)
-    retriever = HybridRetriever(store=store, corpus=CorpusIndex(collection), embedder=embedder)
+    retriever = HybridRetriever(corpus=open_index(indexed_settings, embedder), embedder=embedder)
     docs = retriever.invoke("glute bridges and hip thrusts", k=2)
     assert len(docs) == 2
     assert "Glute Bridges" in docs[0].page_content

@@ -12,7 +12,7 @@ import pytest
 from assistant.settings import Settings
 from ingest.embed import Embedder
 from ingest.run import run_ingest, status
-from ingest.schema import MODEL_STAMP, find_collection, open_client
+from ingest.schema import MODEL_STAMP, collection_generation, find_collection, open_client
 from tests.conftest import REPO
 
 NEW_ARTICLE = """---
@@ -34,15 +34,23 @@ def held_ids(settings: Settings) -> set[str]:
     return set(collection.get()["ids"])
 
 
+def generation(settings: Settings) -> str | None:
+    collection = find_collection(open_client(settings), settings.collection)
+    assert collection is not None
+    return collection_generation(collection)
+
+
 def test_rerun_on_unchanged_corpus_embeds_nothing(
     fresh_settings: Settings, embedder: Embedder
 ) -> None:
     first = run_ingest(fresh_settings, embedder=embedder)
     assert first.articles == 1 and first.embedded == first.chunks > 5
-    ids = held_ids(fresh_settings)
+    ids, token = held_ids(fresh_settings), generation(fresh_settings)
+    assert token  # running apps re-read the index when this changes
     second = run_ingest(fresh_settings, embedder=embedder)
     assert (second.embedded, second.deleted, second.chunks) == (0, 0, first.chunks)
     assert held_ids(fresh_settings) == ids
+    assert generation(fresh_settings) == token  # nothing changed: apps keep their copy
     assert not status(fresh_settings, embedder).stale
 
 
@@ -50,6 +58,7 @@ def test_edited_article_replaces_its_old_chunks(
     fresh_settings: Settings, corpus_copy: Path, embedder: Embedder
 ) -> None:
     run_ingest(fresh_settings, embedder=embedder)
+    token = generation(fresh_settings)
     article = corpus_copy / "glute-hip-weakness-low-back-pain.md"
     article.write_text(
         article.read_text(encoding="utf-8").replace("Stay supple!", "Stay supple, always!"),
@@ -58,6 +67,7 @@ def test_edited_article_replaces_its_old_chunks(
     assert status(fresh_settings, embedder).stale
     report = run_ingest(fresh_settings, embedder=embedder)
     assert (report.embedded, report.deleted) == (1, 1)
+    assert generation(fresh_settings) != token
     collection = find_collection(open_client(fresh_settings), fresh_settings.collection)
     assert collection is not None
     docs = collection.get()["documents"] or []
