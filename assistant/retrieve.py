@@ -42,6 +42,7 @@ from ingest.schema import (
     collection_stamp,
     find_collection,
     open_client,
+    read_all,
 )
 
 if TYPE_CHECKING:
@@ -94,18 +95,17 @@ class Snapshot:
 
     @classmethod
     def of(cls, collection: Collection) -> Snapshot:
-        held = collection.get(include=["documents", "metadatas", "embeddings"])
+        held = read_all(collection, ["documents", "metadatas", "embeddings"])
         ids = tuple(held["ids"])
-        metas = list(held["metadatas"] or [{} for _ in ids])
-        texts = list(held["documents"] or ["" for _ in ids])
+        metas, texts = held["metadatas"], held["documents"]
         docs = tuple(
             Document(id=i, page_content=t or "", metadata=dict(m or {}))
             for i, t, m in zip(ids, texts, metas, strict=True)
         )
         embeddings = held["embeddings"]
         vectors = (
-            np.asarray(embeddings, dtype=np.float32)
-            if embeddings is not None and len(embeddings)
+            np.vstack(embeddings).astype(np.float32, copy=False)
+            if embeddings
             else np.zeros((0, 384), dtype=np.float32)
         )
         searchable = [

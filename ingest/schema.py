@@ -134,6 +134,26 @@ def find_collection(client: ClientAPI, name: str) -> Collection | None:
     return client.get_collection(name, embedding_function=None)
 
 
+READ_PAGE = 5_000  # rows per get(): one get of more than ~32k rows' metadata fails in SQLite
+
+
+def read_all(collection: Collection, include: list[str]) -> dict[str, list[Any]]:
+    """Every row of the collection: ``ids`` and each field of ``include``, read a page at a
+    time (a single ``get`` of a 100k-chunk index fails with "too many SQL variables")."""
+    out: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
+    offset = 0
+    while True:
+        page = collection.get(include=include, limit=READ_PAGE, offset=offset)  # type: ignore[arg-type]
+        ids = page["ids"]
+        out["ids"] += ids
+        for name in include:
+            values = page[name]  # type: ignore[literal-required]
+            out[name] += list(values) if values is not None else [None] * len(ids)
+        if len(ids) < READ_PAGE:
+            return out
+        offset += len(ids)
+
+
 def collection_stamp(collection: Collection) -> Any:
     return (collection.metadata or {}).get(MODEL_STAMP)
 

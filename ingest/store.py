@@ -36,6 +36,7 @@ from ingest.schema import (
     collection_stamp,
     find_collection,
     open_client,
+    read_all,
 )
 from ingest.settings import StoreSettings
 
@@ -137,7 +138,7 @@ def sync_index(
     """
     collection, rebuilt = _open_for_writing(settings, embedder, rebuild)
     try:
-        held = collection.get(include=["metadatas"])
+        held = read_all(collection, ["metadatas"])
     except Exception as exc:
         raise StoreError(f"cannot read the index: {exc}") from exc
     held_meta = {
@@ -218,7 +219,7 @@ def held_metadata(settings: StoreSettings, embedder_stamp: str) -> dict[str, dic
     if collection is None or collection_stamp(collection) != embedder_stamp:
         return {}
     try:
-        held = collection.get(include=["metadatas"])
+        held = read_all(collection, ["metadatas"])
     except Exception as exc:
         raise StoreError(f"cannot read the index: {exc}") from exc
     return {
@@ -242,7 +243,7 @@ def index_status(
     collection = find_collection(client, settings.collection)
     if collection is None:
         return IndexStatus(0, 0, "", settings.store_kind, True)
-    held = collection.get(include=["metadatas"])
+    held = read_all(collection, ["metadatas"])
     metas = [m or {} for m in held["metadatas"] or []]
     articles = {str(m.get(ARTICLE, "")) for m in metas}
     compared = {

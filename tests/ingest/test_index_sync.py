@@ -54,6 +54,24 @@ def test_rerun_on_unchanged_corpus_embeds_nothing(
     assert not status(fresh_settings, embedder).stale
 
 
+def test_an_index_larger_than_one_read_is_read_whole(
+    fresh_settings: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma cannot return more than ~32k rows' metadata in one get: every whole-index read
+    goes a page at a time. With pages of 3 rows, a re-run still sees every chunk it holds
+    and the retriever still reads every passage."""
+    from assistant.retrieve import open_index
+
+    first = run_ingest(fresh_settings, embedder=embedder)
+    monkeypatch.setattr("ingest.schema.READ_PAGE", 3)
+    second = run_ingest(fresh_settings, embedder=embedder)
+    assert (second.embedded, second.deleted, second.chunks) == (0, 0, first.chunks)
+    assert status(fresh_settings, embedder).chunks == first.chunks
+    snapshot = open_index(fresh_settings, embedder).snapshot()
+    assert set(snapshot.ids) == held_ids(fresh_settings)
+    assert snapshot.vectors.shape == (first.chunks, 384)
+
+
 def test_edited_article_replaces_its_old_chunks(
     fresh_settings: Settings, corpus_copy: Path, embedder: Embedder
 ) -> None:
