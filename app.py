@@ -163,6 +163,15 @@ def _warm_up(assistant: Assistant) -> None:
         print(f"warm-up skipped: {error}", file=sys.stderr, flush=True)
 
 
+def _load_model() -> None:
+    from assistant.pipeline import preload_model
+
+    try:
+        preload_model()
+    except Exception as error:  # the warm-up after start-up reports it properly, or the ask
+        print(f"model pre-load skipped: {error}", file=sys.stderr, flush=True)
+
+
 def main() -> int:
     import threading
 
@@ -173,6 +182,9 @@ def main() -> int:
     try:
         settings = Settings()
         OriginPolicy.parse(settings.allowed_origins)  # a bad allowlist stops here, before indexing
+        # Load the model (import torch, read the weights: ~5 s) while the index is checked and
+        # the chat is built, so the first answer is not 5 s behind the first health check.
+        threading.Thread(target=_load_model, daemon=True).start()
         if status(settings).stale:
             print("The index is missing or out of date: indexing the corpus first.", flush=True)
             report = run_ingest(settings, progress=True)

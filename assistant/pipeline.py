@@ -57,6 +57,12 @@ def _chunks(text: str) -> Iterator[str]:
     yield from re.findall(r"\S+\s*|\s+", text)
 
 
+def preload_model() -> None:
+    """Load the embedding model now (any later ``Embedder()`` shares it): start-up can do
+    this while it does other work."""
+    Embedder().warm_up()
+
+
 class Assistant:
     """Answers readers' questions from the indexed articles."""
 

@@ -161,7 +161,12 @@ def words(text: str) -> list[str]:
 
 def stems(text: str) -> list[str]:
     """Stems of the content words of ``text`` (stop words dropped)."""
-    return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1]
+    return content_stems(words(text))
+
+
+def content_stems(split: Iterable[str]) -> list[str]:
+    """Stems of the content words among ``split`` (the output of ``words``)."""
+    return [stem(w) for w in split if w not in STOP_WORDS and len(w) > 1]
 
 
 def key_terms(text: str) -> list[str]:
@@ -202,11 +207,11 @@ class Vocabulary:
 
     def __init__(
         self,
-        texts: Iterable[str],
+        article_words: Iterable[str],
         known_words: frozenset[str] | None = None,
         cutoff: float = 0.72,
     ) -> None:
-        self.words: frozenset[str] = frozenset(w for t in texts for w in words(t))
+        self.words: frozenset[str] = frozenset(article_words)  # as ``words()`` splits them
         self.stems: frozenset[str] = frozenset(
             stem(w) for w in self.words if w not in STOP_WORDS and len(w) > 1
         )

@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-import trafilatura
-
 MIN_ARTICLE_WORDS = 40
 CHROME_MAX_WORDS = 40  # longer paragraphs are article text whatever words they use
 
@@ -127,6 +125,8 @@ def clean_html(html: str, url: str = "", title: str | None = None) -> CleanPage:
     ``title`` is the article's title when the caller knows it (a feed entry, a WordPress
     post, whose HTML is a fragment without a head): a leading heading repeating it is dropped.
     """
+    import trafilatura  # here, not at the top: the app never cleans HTML on start-up
+
     markdown = trafilatura.extract(
         html,
         url=url or None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -184,3 +185,28 @@ def test_hnsw_and_the_exact_scan_agree(
     for question in ("why are my hip flexors tight?", "glute bridges", "what is fascia"):
         want = [(p.chunk_id, round(p.score, 5)) for p in exact.retrieve(question, 5)]
         assert [(p.chunk_id, round(p.score, 5)) for p in hnsw.retrieve(question, 5)] == want
+
+
+@pytest.mark.slow
+def test_a_big_index_is_re_read_in_the_background(
+    fresh_settings: Settings, corpus_copy: Path, embedder: Embedder
+) -> None:
+    """Above ``background_above`` passages a changed index is re-read by a thread: the
+    question that notices the change is answered from the previous copy, not kept waiting."""
+    run_ingest(fresh_settings, embedder=embedder)
+    corpus = open_index(fresh_settings, embedder)
+    corpus.background_above = 0  # the 13-passage index counts as big
+    retriever = HybridRetriever(corpus=corpus, embedder=embedder, k=5)
+    question = "do rest days let the muscles recover?"
+    assert "Rest days" not in retriever.retrieve(question, 5)[0].text
+    (corpus_copy / "roundup.md").write_text(ROUNDUP, encoding="utf-8")
+    run_ingest(fresh_settings, embedder=embedder)
+
+    first = retriever.retrieve(question, 5)  # notices the change, answers from the old copy
+    assert "Rest days" not in first[0].text
+    for _ in range(200):
+        if corpus.builds == 2:
+            break
+        time.sleep(0.05)
+    assert corpus.builds == 2
+    assert "Rest days" in retriever.retrieve(question, 5)[0].text

@@ -98,7 +98,7 @@ def test_run_kill_9_partway_then_rerun_equals_a_clean_build(
     finally:
         if child.poll() is None:
             child.kill()
-    written = stored_chunks(crashed.data_dir)
+    written = index_snapshot(crashed)[0]  # Chroma's count: its log may be ahead of the table
     assert 0 < written < 300, f"killed with {written} of 300 chunks written"
 
     rerun = run_ingest(crashed, embedder=embedder)  # the lock died with the process

@@ -297,7 +297,7 @@ def test_ingest_killed_mid_write_then_the_app_heals_the_index_and_answers(
     (Rerun-equals-clean-build is proved in tests/ingest/test_crash_safety.py.)"""
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    for n in range(100):  # 200 more passages, so the kill lands mid-write
+    for n in range(200):  # 400 more passages (> ENCODE_GROUP), so the kill lands mid-write
         (corpus / f"note-{n:03d}.md").write_text(
             f"---\ntitle: Hip note {n}\n---\n\n## Side-lying drill {n}\n\nLie on your side and "
             f"lift the top leg a hand's width for {n % 9 + 2} slow breaths, pelvis still.\n\n"
