@@ -45,6 +45,12 @@ class StoreSettings(BaseSettings):
         False,
         description="Fetch pages a sitemap or feed lists on other hosts than the blog's own.",
     )
+    embed_group: int = Field(
+        1024,
+        ge=1,
+        description="Chunks ingest embeds per call: larger runs nearer the raw encode rate "
+        "(docs/benchmarks.md); a killed run re-embeds at most this many.",
+    )
     ingest_lock_wait: float = Field(
         0.0,
         ge=0,

@@ -6,7 +6,7 @@ An article's new chunks go in one upsert (a reader sees all of them or none), an
 are its stale chunks deleted, so a reader never sees an article missing or half-written, and
 a killed run leaves nothing a re-run does not mend. One ingest at a time writes: the lock
 file ``ingest.lock`` in the data folder (released by the OS when the process dies).
-New chunks are embedded up to ``ENCODE_GROUP`` at a time (fewer, fuller batches) and written
+New chunks are embedded ``embed_group`` at a time (one length-sorted plan) and written
 ``BATCH`` at a time; a run that changed anything ends by renewing the collection's generation
 token, which is how a running app knows to re-read the index.
 """
@@ -43,8 +43,8 @@ from ingest.settings import StoreSettings
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
-BATCH = 128  # chunks written per upsert (whole articles, never split)
-ENCODE_GROUP = 256  # chunks embedded per encode call (fuller, length-sorted batches; ~5 s)
+BATCH = 1024  # most chunks per upsert (whole articles, never split; 0.54 -> 0.41 s for 611 vs 128)
+PROGRESS_FROM = 128  # new chunks from which `python -m ingest` shows a progress bar
 LOCK_FILE = "ingest.lock"
 
 
@@ -157,9 +157,12 @@ def sync_index(
     relabelled = [c for c in chunks if c.id in held_meta and held_meta[c.id] != c.metadata()]
 
     with tqdm(
-        total=len(new), desc="embedding", unit="chunk", disable=not progress or len(new) < BATCH
+        total=len(new),
+        desc="embedding",
+        unit="chunk",
+        disable=not progress or len(new) < PROGRESS_FROM,
     ) as bar:
-        for group in _whole_articles(new, ENCODE_GROUP):
+        for group in _whole_articles(new, settings.embed_group):
             vectors = embedder.encode([c.embedding_text for c in group])
             row = {c.id: n for n, c in enumerate(group)}
             for batch in _whole_articles(group, BATCH):

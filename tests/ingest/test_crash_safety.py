@@ -76,6 +76,7 @@ def test_run_kill_9_partway_then_rerun_equals_a_clean_build(
         **os.environ,
         "SUPPLE_DATA_DIR": str(crashed.data_dir),
         "SUPPLE_CORPUS_DIR": str(corpus),
+        "SUPPLE_EMBED_GROUP": "64",  # several embed-then-write rounds, so the kill lands midway
     }
     child = subprocess.Popen(
         [sys.executable, "-m", "ingest", "--json"],

@@ -297,7 +297,7 @@ def test_ingest_killed_mid_write_then_the_app_heals_the_index_and_answers(
     (Rerun-equals-clean-build is proved in tests/ingest/test_crash_safety.py.)"""
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    for n in range(200):  # 400 more passages (> ENCODE_GROUP), so the kill lands mid-write
+    for n in range(100):  # 200 more passages, embedded 64 at a time: the kill lands mid-write
         (corpus / f"note-{n:03d}.md").write_text(
             f"---\ntitle: Hip note {n}\n---\n\n## Side-lying drill {n}\n\nLie on your side and "
             f"lift the top leg a hand's width for {n % 9 + 2} slow breaths, pelvis still.\n\n"
@@ -305,7 +305,12 @@ def test_ingest_killed_mid_write_then_the_app_heals_the_index_and_answers(
             f"note {n} of the series.\n"
         )
     data = tmp_path / "data"
-    env = {**os.environ, "SUPPLE_DATA_DIR": str(data), "SUPPLE_CORPUS_DIR": str(corpus)}
+    env = {
+        **os.environ,
+        "SUPPLE_DATA_DIR": str(data),
+        "SUPPLE_CORPUS_DIR": str(corpus),
+        "SUPPLE_EMBED_GROUP": "64",
+    }
     child = subprocess.Popen([sys.executable, "-m", "ingest", "--json"], cwd=REPO, env=env)
     try:
         deadline = time.monotonic() + 300
