@@ -132,7 +132,7 @@ class Assistant:
         answer.latency_ms = (time.perf_counter() - started) * 1000
         if log and self.question_log is not None:
             top = max((p.score for p in answer.passages), default=None)
-            self.question_log.record(question, str(answer.kind), top)
+            answer.id = self.question_log.record(question, str(answer.kind), top)  # "" on failure
         return answer
 
     def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:

@@ -71,6 +71,7 @@ class Answer:
     backend: str = "extractive"
     latency_ms: float = 0.0
     note: str = ""  # e.g. why the LLM backend fell back to extractive
+    id: str = ""  # the question log's answer id (for thumbs up/down) when the ask was logged
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -84,4 +85,6 @@ class Answer:
         }
         if self.note:
             out["note"] = self.note
+        if self.id:
+            out["id"] = self.id
         return out

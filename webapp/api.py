@@ -1,4 +1,5 @@
-"""The HTTP API: /api/health, /api/ask (JSON) and /api/ask/stream (server-sent events).
+"""The HTTP API: /api/health, /api/ask (JSON), /api/ask/stream (server-sent events) and
+/api/feedback (thumbs up/down on a logged answer).
 
 Every route calls the one ``Assistant`` kept on ``app.state``; errors come back as
 ``{"error": "one clear line"}`` with the status codes of the interfaces spec.
@@ -8,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -40,6 +42,12 @@ ANSWER_EXAMPLE: dict[str, Any] = {
     "disclaimer": "This assistant shares general information from the blog's articles. ...",
     "backend": "extractive",
     "latency_ms": 18.2,
+    "id": "3f2c9a6e0b7d4c1e8a5f6b2d9c0e7a41",
+}
+FEEDBACK_EXAMPLE: dict[str, Any] = {"answer_id": "3f2c9a6e0b7d4c1e8a5f6b2d9c0e7a41", "liked": True}
+FEEDBACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No logged answer has this id (unknown, or older than the log keeps)."},
+    409: {"description": "The question log is turned off (SUPPLE_QUESTION_LOG=false)."},
 }
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": 'Bad input: `{"error": "..."}`'},
@@ -64,6 +72,22 @@ class AskRequest(BaseModel):
         return [t.model_dump() for t in self.history or []]
 
 
+class FeedbackRequest(BaseModel):
+    answer_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z_-]+$",
+        description="The `id` of the Answer object being rated.",
+    )
+    liked: StrictBool = Field(description="true for thumbs up, false for thumbs down.")
+
+
+BODY_EXAMPLES = {
+    "/api/feedback": '{"answer_id": "...", "liked": true}',
+}
+DEFAULT_BODY_EXAMPLE = '{"question": "...", "history": []}'
+
+
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
@@ -73,15 +97,24 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def within_rate_limit(request: Request) -> None:
-    limiter: RateLimiter = request.app.state.rate_limiter
+def _check_rate(limiter: RateLimiter, request: Request, what: str) -> None:
     wait = limiter.check(client_key(request))
     if wait is not None:
         raise HTTPException(
             429,
-            detail=f"Too many questions from your address; please try again in {wait} seconds.",
+            detail=f"Too many {what} from your address; please try again in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
+
+
+def within_rate_limit(request: Request) -> None:
+    _check_rate(request.app.state.rate_limiter, request, "questions")
+
+
+def within_feedback_rate_limit(request: Request) -> None:
+    """The same per-minute and per-day caps as questions, counted apart: a vote never uses
+    up a reader's questions."""
+    _check_rate(request.app.state.feedback_limiter, request, "votes")
 
 
 def sse(event: str, data: str) -> str:
@@ -162,10 +195,37 @@ def make_router(max_body_bytes: int) -> APIRouter:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    @router.post(
+        "/feedback",
+        summary="Thumbs up or down on one answer, by the Answer object's `id`",
+        description="Stored in the question log for the author's gap report; a later vote "
+        "on the same answer replaces the earlier one. Answers carry an `id` only while the "
+        "question log is on.",
+        dependencies=[Depends(within_feedback_rate_limit)],
+        responses={
+            200: {"content": {"application/json": {"example": FEEDBACK_EXAMPLE}}},
+            **ERRORS,
+            **FEEDBACK_ERRORS,
+        },
+    )
+    def feedback(body: FeedbackRequest, request: Request) -> JSONResponse:
+        log = _assistant(request).question_log
+        if log is None:
+            return error(409, "Feedback is turned off: this server keeps no question log.")
+        try:
+            found = log.feedback(body.answer_id, body.liked)
+        except sqlite3.Error as exc:
+            return error(503, f"The question log cannot be written just now: {exc}")
+        if not found:
+            return error(
+                404, f"No answer with id {body.answer_id}: it may be older than the log keeps."
+            )
+        return JSONResponse({"answer_id": body.answer_id, "liked": body.liked})
+
     return router
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+def _validation_message(exc: RequestValidationError, path: str) -> str:
     problems = list(exc.errors())
     if not problems:
         return "The request is not valid."
@@ -174,18 +234,26 @@ def _validation_message(exc: RequestValidationError) -> str:
     if first.get("type") == "json_invalid":
         return "The body must be JSON."
     if not where:
-        return 'The body must be a JSON object like {"question": "...", "history": []}.'
+        return (
+            f"The body must be a JSON object like {BODY_EXAMPLES.get(path, DEFAULT_BODY_EXAMPLE)}."
+        )
+    if first.get("type") == "string_pattern_mismatch":
+        return f"{'.'.join(where)}: must be the id from an Answer object (letters, digits, - or _)."
     return f"{'.'.join(where)}: {first.get('msg', 'is not valid')}"
 
 
 def install_api(app: FastAPI, assistant: Assistant, *, max_body_bytes: int) -> None:
     """Adds the /api routes and their JSON error shape to ``app``."""
     app.state.assistant = assistant
+    asks: RateLimiter | None = getattr(app.state, "rate_limiter", None)
+    app.state.feedback_limiter = RateLimiter(
+        asks.per_minute if asks else 0, asks.per_day if asks else 0
+    )
     app.include_router(make_router(max_body_bytes))
 
     @app.exception_handler(RequestValidationError)
     async def bad_input(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error(400, _validation_message(exc))
+        return error(400, _validation_message(exc, request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -48,6 +48,7 @@ class Site:
     blog: str  # the blog's origin, allowed to embed the chat
     stranger: str  # another origin serving the same pages, not allowed
     article_url: str  # the blog page the real article's citations link to
+    data_dir: Path  # the app's data folder (its question log lives there)
 
 
 def _handler(app_url: str) -> type[BaseHTTPRequestHandler]:
@@ -111,4 +112,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterat
         blog_server(blog_port, app_url),
         blog_server(stranger_port, app_url) as stranger,
     ):
-        yield Site(app=app_url, blog=blog, stranger=stranger, article_url=article_url)
+        yield Site(
+            app=app_url,
+            blog=blog,
+            stranger=stranger,
+            article_url=article_url,
+            data_dir=root / "data",
+        )
