@@ -7,7 +7,8 @@ reads the real index. The sizes take turns on every question (``time_interleaved
 load spike hits them alike and their ratio holds. Per size:
 
 - ``query``: question in, passages out (``retriever.invoke``'s work: embed, then search), the
-  unit of LangChain's ``similarity_search`` baseline and of the scale target;
+  unit of LangChain's ``similarity_search`` baseline and of the scale target; the question is
+  embedded with ``query_threads`` torch threads, as the app does;
 - ``search``: the retriever's search alone, the question's vector given (typo rewrite, BM25,
   dense ranking, fusion, near-duplicates, passages);
 - ``hnsw_search``: the same with the dense ranking always from Chroma's HNSW index (what every
@@ -153,7 +154,14 @@ def measure_scale(
     operations: dict[str, Callable[[int], object]] = {}
     for b in built:
         operations |= _operations(b, questions, vectors, k)
-    timed = time_interleaved(operations, range(len(questions)), rounds=rounds, warmup=1)
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(settings.query_threads)  # questions are embedded as the app does
+    try:
+        timed = time_interleaved(operations, range(len(questions)), rounds=rounds, warmup=1)
+    finally:
+        torch.set_num_threads(threads)
     return [
         ScalePoint(
             chunks=b["size"],
