@@ -1,5 +1,7 @@
 /* The chat page the widget frames (/embed). It calls /api/ask/stream on this app and shows
- * every reader or article text with textContent: nothing it receives is run as HTML. */
+ * every reader or article text with textContent: nothing it receives is run as HTML.
+ * Each answer with an `id` (the question log is on) gets a thumbs up/down pair that posts to
+ * /api/feedback once. */
 (function () {
   "use strict";
   var log = document.getElementById("supple-log");
@@ -79,6 +81,68 @@
       box.appendChild(list);
     }
     box.appendChild(el("p", "disclaimer", answer.disclaimer || disclaimer));
+    if (typeof answer.id === "string" && answer.id) box.appendChild(feedbackBar(answer.id));
+  }
+
+  var VOTES = [
+    { liked: true, className: "vote up", symbol: "👍", label: "Helpful: thumbs up" },
+    { liked: false, className: "vote down", symbol: "👎", label: "Not helpful: thumbs down" },
+  ];
+
+  function feedbackBar(answerId) {
+    var bar = el("div", "feedback");
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Was this answer helpful?");
+    var status = el("span", "feedback-status");
+    status.setAttribute("role", "status");
+    var buttons = VOTES.map(function (vote) {
+      var button = el("button", vote.className, vote.symbol);
+      button.type = "button";
+      button.setAttribute("aria-label", vote.label);
+      button.setAttribute("aria-pressed", "false");
+      button.addEventListener("click", function () {
+        sendVote(answerId, vote.liked, button, buttons, status);
+      });
+      bar.appendChild(button);
+      return button;
+    });
+    bar.appendChild(status);
+    return bar;
+  }
+
+  // aria-disabled rather than disabled: the pressed button keeps keyboard focus.
+  function lockVotes(buttons, locked) {
+    buttons.forEach(function (b) {
+      if (locked) b.setAttribute("aria-disabled", "true");
+      else b.removeAttribute("aria-disabled");
+    });
+  }
+
+  async function sendVote(answerId, liked, button, buttons, status) {
+    if (button.getAttribute("aria-disabled") === "true") return;
+    lockVotes(buttons, true);
+    button.setAttribute("aria-pressed", "true");
+    status.classList.remove("failed");
+    status.textContent = "";
+    var failure = null;
+    try {
+      var response = await fetch("/api/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ answer_id: answerId, liked: liked }),
+      });
+      if (!response.ok) failure = await errorLine(response);
+    } catch (e) {
+      failure = "Your vote could not be sent. Please try again.";
+    }
+    if (failure) {
+      button.setAttribute("aria-pressed", "false");
+      lockVotes(buttons, false);
+      status.classList.add("failed");
+      status.textContent = failure;
+      return;
+    }
+    status.textContent = "Thanks";
   }
 
   async function errorLine(response) {
