@@ -195,6 +195,17 @@ _RED_FLAGS: list[tuple[str, list[str | tuple[str, ...]]]] = [
             r"\b(foot|feet) drop\b|\bfeet (are )?drag\w*",
         ],
     ),
+    (
+        "progressive leg weakness or foot drop",
+        [
+            r"\b(foot|feet|toes?)\b.{0,25}\b(drag\w*|slap\w*|flop\w*|catch\w* on)",
+            r"\b(drag\w*|slap\w*)\b.{0,15}\b(my |the |one )?(foot|feet|toes?|leg)\b",
+            r"\b(can'?t|cannot|unable to|couldn'?t) (lift|raise|pull up) (my |the )?(foot|feet|toes?)",
+            r"\b(leg|legs|foot|feet|ankle)\b.{0,30}\b(getting|gets|growing|becoming|more and more)"
+            r" (weaker|weak|numb\w*)",
+            r"\bweaker and weaker\b|\bprogressive\w* (leg |foot )?(weak\w*|numb\w*)",
+        ],
+    ),
     ("back pain with fever", [(FEVER, PAIN)]),
     ("back pain after a fall or accident", [(FALL, PAIN)]),
     (

@@ -59,6 +59,14 @@ RED_FLAGS: dict[str, list[str]] = {
         "my legs gave out on the stairs",
         "sciatica on both sides",
     ],
+    "progressive leg weakness or foot drop": [
+        "my foot keeps dragging when I walk and my back hurts",
+        "my toes catch on the floor since my back went",
+        "I can't lift my foot properly and my lower back aches",
+        "my left leg is getting weaker every day with this back pain",
+        "my right foot slaps the ground when i walk",
+        "the leg keeps getting weaker and weaker",
+    ],
     "fever": [
         "back pain with a fever",
         "my lower back hurts and I have a high temperature",
@@ -129,6 +137,9 @@ EVERYDAY = [
     "fewer reps when my back hurts?",
     "what number of sets for the groin area?",
     "are my tight thighs and glutes linked to back pain?",
+    "my glutes are getting weaker from sitting, what helps?",
+    "do I lift my foot off the floor in a glute bridge?",
+    "should my toes point out in a clamshell?",
 ]
 
 CLINICIAN = [
