@@ -40,7 +40,8 @@ GENERIC_WORDS = frozenset(
     issue issues matter relate related relation connection connect main job jobs purpose
     function functions feel feeling felt benefit benefits reason reasons count counts give
     gives keep keeps take takes taking get gets put puts link linked links really actually
-    stop stops become becomes area areas""".split()
+    stop stops become becomes area areas name names list tell explain worth short version
+    quick summary summarise summarize overview basically simply care""".split()
 )
 
 # Readers' words -> the articles' words (applied to whole phrases, longest first). Both the
@@ -120,6 +121,18 @@ SYNONYMS: dict[str, str] = {
     "tired": "fatigue",
     "tiredness": "fatigue",
     "inward": "internally",
+    "overworked": "overuse",
+    "overworking": "overuse",
+    "overused": "overuse",
+    "extends": "extension",
+    "extend": "extension",
+    "extending": "extension",
+    "tips forward": "anterior pelvic tilt",
+    "tip forward": "anterior pelvic tilt",
+    "tipped forward": "anterior pelvic tilt",
+    "tilts forward": "anterior pelvic tilt",
+    "tilt forward": "anterior pelvic tilt",
+    "tilted forward": "anterior pelvic tilt",
     "turn in": "internally rotate",
     "turns in": "internally rotate",
     "pelvic": "pelvis",  # one stem for both: "what happens to the pelvis" meets "pelvic"
