@@ -39,6 +39,11 @@ def parser() -> argparse.ArgumentParser:
         help="also fetch pages a sitemap or feed lists on other hosts than its own",
     )
     p.add_argument(
+        "--ignore-robots",
+        action="store_true",
+        help="fetch pages the site's robots.txt disallows (for your own blog)",
+    )
+    p.add_argument(
         "--wait",
         type=float,
         metavar="SECONDS",
@@ -66,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides: dict[str, object] = {}
         if args.follow_offsite:
             overrides["follow_offsite"] = True
+        if args.ignore_robots:
+            overrides["respect_robots"] = False
         if args.wait is not None:
             overrides["ingest_lock_wait"] = args.wait
         settings = StoreSettings(**overrides)  # type: ignore[arg-type]

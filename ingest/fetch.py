@@ -8,6 +8,7 @@ import re
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
 
 import httpx
 
@@ -83,7 +84,11 @@ class Fetcher:
         self.max_bytes = settings.fetch_max_bytes
         self.delay = settings.fetch_delay
         self.follow_offsite = settings.follow_offsite
+        self.respect_robots = settings.respect_robots
+        self.user_agent = settings.fetch_user_agent
         self._last_request: dict[str, float] = {}
+        self._host_delay: dict[str, float] = {}  # a robots.txt Crawl-delay above ours
+        self._robots: dict[str, RobotFileParser | str] = {}  # by origin: rules, or why none
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,
@@ -113,14 +118,55 @@ class Fetcher:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self.check_host(current, blog_host, url)
+            if self.respect_robots:
+                self.check_robots(current, url)
             response = self._get(current, url)
             if isinstance(response, Fetched):
                 return response
             current = response
         raise SourceError(url, f"more than {MAX_REDIRECTS} redirects")
 
+    def check_robots(self, url: str, source: str) -> None:
+        """Raise when the site's robots.txt (RFC 9309) keeps our user agent off ``url``."""
+        parts = urlsplit(url)
+        if parts.path == "/robots.txt":
+            return
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._robots:
+            self._robots[origin] = self._read_robots(origin)
+        rules = self._robots[origin]
+        if isinstance(rules, str):
+            raise SourceError(source, rules)
+        if not rules.can_fetch(self.user_agent, url):
+            raise SourceError(
+                source,
+                f"disallowed by {origin}/robots.txt; pass --ignore-robots if this is your own blog",
+            )
+
+    def _read_robots(self, origin: str) -> RobotFileParser | str:
+        """The rules; none (allow all) when there is no robots.txt (HTTP 4xx); a reason to
+        fetch nothing when the server cannot say (5xx, unreachable), as RFC 9309 asks."""
+        rules = RobotFileParser(f"{origin}/robots.txt")
+        try:
+            rules.parse(self.fetch(f"{origin}/robots.txt").text.splitlines())
+        except SourceError as error:
+            if re.search(r"HTTP 4\d\d|binary content", error.reason):
+                rules.parse([])  # no robots.txt: everything may be fetched
+            elif error.reason.startswith(("cannot connect", "no answer")):
+                return error.reason  # the site is down: say so, as for any page
+            else:
+                return (
+                    f"{origin}/robots.txt could not be read ({error.reason}); "
+                    "pass --ignore-robots if this is your own blog"
+                )
+        delay = rules.crawl_delay(self.user_agent)
+        if delay is not None and float(delay) > self.delay:
+            self._host_delay[site_host(origin)] = min(float(delay), 30.0)
+        return rules
+
     def _pause(self, host: str) -> None:
-        wait = self._last_request.get(host, 0.0) + self.delay - time.monotonic()
+        delay = self._host_delay.get(host, self.delay)
+        wait = self._last_request.get(host, 0.0) + delay - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         self._last_request[host] = time.monotonic()

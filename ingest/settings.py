@@ -45,6 +45,11 @@ class StoreSettings(BaseSettings):
         False,
         description="Fetch pages a sitemap or feed lists on other hosts than the blog's own.",
     )
+    respect_robots: bool = Field(
+        True,
+        description="Obey each site's robots.txt (RFC 9309: its Disallow rules for our user "
+        "agent, and a Crawl-delay up to 30 s); false, or --ignore-robots, for your own blog.",
+    )
     embed_group: int = Field(
         1024,
         ge=1,

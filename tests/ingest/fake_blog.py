@@ -4,7 +4,8 @@ Pages carry the chrome real blog pages have (cookie banner, navigation, share bu
 newsletter box, comments, a footer), plus a sitemap, a sitemap index, an RSS feed, a
 WordPress-style JSON API (paginated, two posts a page) and the bad sources ingest must
 survive: a 404, a page with no article text, a malformed sitemap and feed, a binary file,
-an oversize response (with and without Content-Length) and a slow page.
+an oversize response (with and without Content-Length) and a slow page. ``blog.robots``
+sets a robots.txt (none by default).
 Tests may edit ``blog.posts`` while it runs; every request path is logged in ``blog.requests``.
 """
 
@@ -186,6 +187,8 @@ class FakeBlog:
     extra_urls: list[str] = field(default_factory=list)  # extra sitemap entries
     hidden: dict[str, Post] = field(default_factory=dict)  # served, but in no listing
     listings_broken: bool = False  # the sitemap, feed and API answer 500
+    robots: str | None = None  # the robots.txt served (None: 404, as most blogs without one)
+    robots_status: int = 200
     base_url: str = ""
 
     def url(self, path: str) -> str:
@@ -368,6 +371,8 @@ def _handler(blog: FakeBlog) -> type[BaseHTTPRequestHandler]:
                 self._send(
                     200, "<rss><channel><item><title>Oops</titl></rss", "application/rss+xml"
                 )
+            elif path == "/robots.txt" and blog.robots is not None:
+                self._send(blog.robots_status, blog.robots, "text/plain; charset=utf-8")
             elif path == "/photo.png":
                 self._send(200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, "image/png")
             elif path == "/huge":

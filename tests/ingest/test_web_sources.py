@@ -94,7 +94,7 @@ def test_run_rerun_fetches_and_embeds_nothing_when_unchanged(
     blog.requests.clear()
     again = run_ingest(settings, [blog.url("/sitemap.xml")], embedder=embedder)
     assert (again.embedded, again.deleted, again.chunks) == (0, 0, first.chunks)
-    assert blog.requests == ["/sitemap.xml"]  # lastmod unchanged: no page fetched
+    assert blog.requests == ["/robots.txt", "/sitemap.xml"]  # lastmod unchanged: no page
 
 
 def test_run_edited_post_alone_is_fetched_and_embedded_again(
@@ -108,7 +108,7 @@ def test_run_edited_post_alone_is_fetched_and_embedded_again(
     post.modified = "2025-06-01T10:00:00+00:00"
     blog.requests.clear()
     report = run_ingest(settings, [blog.url("/sitemap.xml")], embedder=embedder)
-    assert blog.requests == ["/sitemap.xml", f"/{PIRIFORMIS}/"]
+    assert blog.requests == ["/robots.txt", "/sitemap.xml", f"/{PIRIFORMIS}/"]
     assert report.embedded == 1 and report.deleted == 1
     assert "Hold each stretch for three slow breaths." in documents(settings)
     assert {m["modified"] for m in held(settings)[PIRIFORMIS]} == {post.modified}
@@ -203,6 +203,50 @@ def test_run_fetcher_keeps_a_polite_pace(blog: FakeBlog, settings: Settings) -> 
         for _ in range(3):
             fetcher.fetch(blog.url("/sitemap.xml"))
     assert time.monotonic() - started >= 0.6
+
+
+def test_run_robots_txt_disallow_is_obeyed_unless_ignored(
+    blog: FakeBlog, settings: Settings, embedder: Embedder
+) -> None:
+    blog.robots = f"User-agent: *\nDisallow: /{PIRIFORMIS}/\n"
+    report = run_ingest(settings, [blog.url("/sitemap.xml")], embedder=embedder)
+    assert [(s.source, s.reason) for s in report.skipped] == [
+        (
+            blog.post_url(PIRIFORMIS),
+            f"disallowed by {blog.url('/robots.txt')}; pass --ignore-robots if this is your "
+            "own blog",
+        )
+    ]
+    assert PIRIFORMIS not in held(settings) and GLUTE in held(settings)
+    assert f"/{PIRIFORMIS}/" not in blog.requests
+    assert blog.requests.count("/robots.txt") == 1  # read once per run
+
+    own = settings.model_copy(update={"respect_robots": False})
+    run_ingest(own, [blog.url("/sitemap.xml")], embedder=embedder)
+    assert PIRIFORMIS in held(settings)
+
+
+def test_run_robots_txt_that_cannot_be_read_fetches_nothing_and_loses_nothing(
+    blog: FakeBlog, settings: Settings, embedder: Embedder
+) -> None:
+    run_ingest(settings, [blog.url("/sitemap.xml")], embedder=embedder)
+    before = held(settings)
+    blog.robots, blog.robots_status = "down for maintenance", 503
+    report = run_ingest(settings, [blog.url("/sitemap.xml")], embedder=embedder)
+    assert len(report.skipped) == 1
+    assert report.skipped[0].reason.startswith(
+        f"{blog.url('/robots.txt')} could not be read (HTTP 503"
+    )
+    assert held(settings) == before  # RFC 9309: a server error means fetch nothing
+
+
+def test_run_robots_crawl_delay_slows_the_pace(blog: FakeBlog, settings: Settings) -> None:
+    blog.robots = "User-agent: *\nCrawl-delay: 1\n"  # whole seconds (urllib.robotparser)
+    started = time.monotonic()
+    with Fetcher(settings) as fetcher:  # our own delay is 0 here
+        for _ in range(3):
+            fetcher.fetch(blog.url("/sitemap.xml"))
+    assert time.monotonic() - started >= 2.0
 
 
 BAD_URLS = [
