@@ -13,6 +13,7 @@ import pytest
 
 from assistant.questionlog import FILE_NAME, QuestionLog
 from tests.app.conftest import Site
+from tests.app.test_widget_browser import ask
 from tests.browser import open_page
 from tests.conftest import REPO
 
@@ -30,14 +31,6 @@ def open_chat(page: Any) -> Any:
     frame = page.frame_locator("iframe")
     frame.locator("#supple-input").wait_for()
     return frame
-
-
-def ask(frame: Any, question: str) -> Any:
-    frame.locator("#supple-input").fill(question)
-    frame.locator("#supple-input").press("Enter")
-    reply = frame.locator(".msg.bot:not(.greeting)").last
-    reply.locator(".disclaimer").wait_for(timeout=60_000)
-    return reply
 
 
 def refused_requests(page: Any) -> list[tuple[int, str]]:
