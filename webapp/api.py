@@ -92,6 +92,15 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def error_for(exc: SuppleError) -> JSONResponse:
+    """What a question's failure earns: 413 too long, 400 bad input, 503 the index is away."""
+    if isinstance(exc, QuestionTooLong):
+        return error(413, str(exc))
+    if isinstance(exc, InputError):
+        return error(400, str(exc))
+    return error(503, str(exc))
+
+
 def client_key(request: Request) -> str:
     """The client's address (uvicorn puts the proxy's X-Forwarded-For here when trusted)."""
     return request.client.host if request.client else "unknown"
@@ -162,12 +171,8 @@ def make_router(max_body_bytes: int) -> APIRouter:
     def ask(body: AskRequest, request: Request) -> JSONResponse:
         try:
             answer = _assistant(request).ask(body.question, body.turns())
-        except QuestionTooLong as exc:
-            return error(413, str(exc))
-        except InputError as exc:
-            return error(400, str(exc))
         except SuppleError as exc:
-            return error(503, str(exc))
+            return error_for(exc)
         return JSONResponse(answer.to_dict())
 
     @router.post(
@@ -183,12 +188,8 @@ def make_router(max_body_bytes: int) -> APIRouter:
         parts = _assistant(request).stream(body.question, body.turns())
         try:  # the first step checks the question, so bad input still gets its status code
             first = await run_in_threadpool(next, parts)
-        except QuestionTooLong as exc:
-            return error(413, str(exc))
-        except InputError as exc:
-            return error(400, str(exc))
         except SuppleError as exc:
-            return error(503, str(exc))
+            return error_for(exc)
         return StreamingResponse(
             _stream_events(first, parts),
             media_type="text/event-stream",
