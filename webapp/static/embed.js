@@ -85,9 +85,33 @@
   }
 
   var VOTES = [
-    { liked: true, className: "vote up", symbol: "👍", label: "Helpful: thumbs up" },
-    { liked: false, className: "vote down", symbol: "👎", label: "Not helpful: thumbs down" },
+    { liked: true, className: "vote up", label: "Helpful: thumbs up" },
+    { liked: false, className: "vote down", label: "Not helpful: thumbs down" },
   ];
+
+  // A thumb drawn inline (the down one is the same, turned by CSS): an emoji would need an
+  // emoji font, which many Linux desktops and headless browsers lack.
+  var THUMB = "M7 10v11M15 5.9 14 10h5.8a2 2 0 0 1 1.9 2.6l-2.3 7A2 2 0 0 1 17.5 21H4a1 1 0 0 1"
+    + "-1-1v-9a1 1 0 0 1 1-1h2.8a2 2 0 0 0 1.8-1.1L12 3a3 3 0 0 1 3 2.9z";
+
+  function thumbIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", THUMB);
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "2");
+    path.setAttribute("stroke-linecap", "round");
+    path.setAttribute("stroke-linejoin", "round");
+    svg.appendChild(path);
+    return svg;
+  }
 
   function feedbackBar(answerId) {
     var bar = el("div", "feedback");
@@ -96,7 +120,8 @@
     var status = el("span", "feedback-status");
     status.setAttribute("role", "status");
     var buttons = VOTES.map(function (vote) {
-      var button = el("button", vote.className, vote.symbol);
+      var button = el("button", vote.className);
+      button.appendChild(thumbIcon());
       button.type = "button";
       button.setAttribute("aria-label", vote.label);
       button.setAttribute("aria-pressed", "false");
