@@ -54,12 +54,26 @@ def url_key(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
 
 
+VALIDATOR_KINDS = ("etag:", "last-modified:")  # how a page's validator is kept in the index
+
+
 @dataclass(frozen=True)
 class Fetched:
     url: str  # after redirects
     content_type: str
     body: bytes
     headers: dict[str, str]
+    not_modified: bool = False  # HTTP 304 to a conditional GET: the held version is current
+
+    @property
+    def validator(self) -> str:
+        """What to send next time to ask "changed since?": the ETag, else Last-Modified."""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if headers.get("etag"):
+            return f"etag:{headers['etag']}"
+        if headers.get("last-modified"):
+            return f"last-modified:{headers['last-modified']}"
+        return ""
 
     @property
     def text(self) -> str:
@@ -74,6 +88,15 @@ class Fetched:
             return self.body.decode(charset, errors="replace")
         except LookupError:  # an unknown charset name
             return self.body.decode("utf-8", errors="replace")
+
+
+def _conditional(validator: str) -> dict[str, str]:
+    """The request headers that ask whether the page changed since ``validator``."""
+    if validator.startswith("etag:"):
+        return {"If-None-Match": validator.removeprefix("etag:")}
+    if validator.startswith("last-modified:"):
+        return {"If-Modified-Since": validator.removeprefix("last-modified:")}
+    return {}
 
 
 class Fetcher:
@@ -112,15 +135,17 @@ class Fetcher:
                 "pass --follow-offsite to fetch it",
             )
 
-    def fetch(self, url: str, blog_host: str | None = None) -> Fetched:
-        """GET ``url``, following redirects only on ``blog_host`` (default: the URL's own)."""
+    def fetch(self, url: str, blog_host: str | None = None, *, validator: str = "") -> Fetched:
+        """GET ``url``, following redirects only on ``blog_host`` (default: the URL's own).
+        With a ``validator`` (``Fetched.validator`` of an earlier fetch) the GET is
+        conditional, and an unchanged page comes back as ``not_modified`` with no body."""
         blog_host = blog_host or site_host(url)
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self.check_host(current, blog_host, url)
             if self.respect_robots:
                 self.check_robots(current, url)
-            response = self._get(current, url)
+            response = self._get(current, url, _conditional(validator))
             if isinstance(response, Fetched):
                 return response
             current = response
@@ -171,11 +196,13 @@ class Fetcher:
             time.sleep(wait)
         self._last_request[host] = time.monotonic()
 
-    def _get(self, url: str, source: str) -> Fetched | str:
+    def _get(self, url: str, source: str, headers: dict[str, str]) -> Fetched | str:
         """The response, or the URL a redirect points to."""
         self._pause(site_host(url))
         try:
-            with self._client.stream("GET", url) as response:
+            with self._client.stream("GET", url, headers=headers) as response:
+                if response.status_code == 304 and headers:
+                    return Fetched(str(response.url), "", b"", dict(response.headers), True)
                 if response.is_redirect and "location" in response.headers:
                     return urljoin(url, response.headers["location"])
                 if response.status_code >= 400:

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from ingest.clean import CleanPage, article_words, clean_html, clean_scraped_text
 from ingest.errors import SourceError
-from ingest.fetch import Fetched, Fetcher, clean_url, site_host, url_key
+from ingest.fetch import VALIDATOR_KINDS, Fetched, Fetcher, clean_url, site_host, url_key
 from ingest.load import Loaded, slug_from_url, slugify
 from ingest.schema import Article
 
@@ -84,7 +84,10 @@ class WebLoader:
             if "/wp-json/" in parts.path or "rest_route=" in parts.query:
                 complete = self._wordpress(url, origin, loaded)
             else:
-                fetched = self.fetcher.fetch(url)
+                fetched = self.fetcher.fetch(url, validator=self._validator(url))
+                if fetched.not_modified:  # a page held from an earlier run, unchanged
+                    loaded.kept.add(self.held[url_key(url)].slug)
+                    return loaded
                 kind = _kind(fetched)
                 if kind == "sitemap":
                     complete = self._sitemap(url, fetched, origin, loaded, site_host(url), 0)
@@ -114,7 +117,7 @@ class WebLoader:
         )
         if not page.text:
             raise SourceError(listed, "no article text on the page")
-        return self._article(page, listed, fetched.url, origin, modified)
+        return self._article(page, listed, fetched.url, origin, modified or fetched.validator)
 
     def _article(
         self,
@@ -146,13 +149,24 @@ class WebLoader:
             return True
         return False
 
+    def _validator(self, url: str) -> str:
+        """The ETag or Last-Modified the index holds for the page at ``url``, if any."""
+        held = self.held.get(url_key(url))
+        return held.modified if held and held.modified.startswith(VALIDATOR_KINDS) else ""
+
     def _listed_page(self, url: str, modified: str, origin: str, blog: str, loaded: Loaded) -> None:
-        """A page a sitemap or feed lists: skipped when unchanged, else fetched."""
+        """A page a sitemap or feed lists: skipped when its date says unchanged; without a
+        date, asked with the ETag or Last-Modified of the held version (HTTP 304: kept)."""
         if self._unchanged(url, modified, loaded):
             return
         try:
             self.fetcher.check_host(url, blog, url)
-            loaded.articles.append(self._page(url, self.fetcher.fetch(url, blog), origin, modified))
+            validator = "" if modified else self._validator(url)
+            fetched = self.fetcher.fetch(url, blog, validator=validator)
+            if fetched.not_modified:
+                loaded.kept.add(self.held[url_key(url)].slug)
+                return
+            loaded.articles.append(self._page(url, fetched, origin, modified))
         except SourceError as error:
             loaded.skip(error, url_key(url))
 

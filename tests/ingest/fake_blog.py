@@ -5,12 +5,14 @@ newsletter box, comments, a footer), plus a sitemap, a sitemap index, an RSS fee
 WordPress-style JSON API (paginated, two posts a page) and the bad sources ingest must
 survive: a 404, a page with no article text, a malformed sitemap and feed, a binary file,
 an oversize response (with and without Content-Length) and a slow page. ``blog.robots``
-sets a robots.txt (none by default).
+sets a robots.txt (none by default). Post pages carry an ETag and answer a matching
+If-None-Match with 304 (logged in ``blog.not_modified``).
 Tests may edit ``blog.posts`` while it runs; every request path is logged in ``blog.requests``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import threading
@@ -189,6 +191,7 @@ class FakeBlog:
     listings_broken: bool = False  # the sitemap, feed and API answer 500
     robots: str | None = None  # the robots.txt served (None: 404, as most blogs without one)
     robots_status: int = 200
+    not_modified: list[str] = field(default_factory=list)  # paths answered 304 (ETag matched)
     base_url: str = ""
 
     def url(self, path: str) -> str:
@@ -342,7 +345,15 @@ def _handler(blog: FakeBlog) -> type[BaseHTTPRequestHandler]:
             if listing and blog.listings_broken:
                 self._send(500, "<html><body>Internal Server Error</body></html>", html_type)
             elif path.endswith("/") and slug in {**blog.posts, **blog.hidden}:
-                self._send(200, blog.page({**blog.posts, **blog.hidden}[slug]), html_type)
+                page = blog.page({**blog.posts, **blog.hidden}[slug])
+                etag = f'"{hashlib.sha1(page.encode()).hexdigest()[:16]}"'
+                if self.headers.get("If-None-Match") == etag:
+                    blog.not_modified.append(path)
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                else:
+                    self._send(200, page, html_type, ETag=etag)
             elif slug in blog.posts:  # no trailing slash: redirect like WordPress does
                 self.send_response(301)
                 self.send_header("Location", f"/{slug}/")

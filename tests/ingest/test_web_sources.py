@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -203,6 +204,41 @@ def test_run_fetcher_keeps_a_polite_pace(blog: FakeBlog, settings: Settings) -> 
         for _ in range(3):
             fetcher.fetch(blog.url("/sitemap.xml"))
     assert time.monotonic() - started >= 0.6
+
+
+def test_run_page_without_a_date_is_asked_if_it_changed(
+    blog: FakeBlog, settings: Settings, embedder: Embedder
+) -> None:
+    """A page given alone, or listed without a lastmod, is fetched again with the ETag the
+    index holds: unchanged, the server answers 304 and nothing is read or embedded."""
+    page = blog.post_url(PIRIFORMIS)
+    first = run_ingest(settings, [page], embedder=embedder)
+    assert first.embedded > 0 and PIRIFORMIS in held(settings)
+    assert all(str(m["modified"]).startswith("etag:") for m in held(settings)[PIRIFORMIS])
+
+    again = run_ingest(settings, [page], embedder=embedder)
+    assert (again.embedded, again.deleted, again.skipped) == (0, 0, [])
+    assert blog.not_modified == [f"/{PIRIFORMIS}/"]
+    assert PIRIFORMIS in held(settings)
+
+    post = blog.posts[PIRIFORMIS]
+    blog.posts[PIRIFORMIS] = replace(post, markdown=post.markdown + "\n\nBreathe out slowly.\n")
+    edited = run_ingest(settings, [page], embedder=embedder)
+    assert edited.embedded > 0 and blog.not_modified == [f"/{PIRIFORMIS}/"]  # fetched whole
+    assert "Breathe out slowly." in documents(settings)
+
+
+def test_run_sitemap_entry_without_lastmod_is_asked_if_it_changed(
+    blog: FakeBlog, settings: Settings, embedder: Embedder
+) -> None:
+    blog.hidden["hip-hinge"] = replace(blog.posts[FASCIA], slug="hip-hinge", title="Hip Hinge")
+    blog.extra_urls.append(blog.post_url("hip-hinge"))  # listed with no <lastmod>
+    run_ingest(settings, [blog.url("/sitemap.xml")], embedder=embedder)
+    blog.requests.clear()
+    again = run_ingest(settings, [blog.url("/sitemap.xml")], embedder=embedder)
+    assert again.embedded == 0 and "hip-hinge" in held(settings)
+    assert blog.not_modified == ["/hip-hinge/"]
+    assert blog.requests == ["/robots.txt", "/sitemap.xml", "/hip-hinge/"]
 
 
 def test_run_robots_txt_disallow_is_obeyed_unless_ignored(
