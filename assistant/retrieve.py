@@ -183,7 +183,7 @@ class CorpusIndex:
                 if not self._rebuilding:
                     self._rebuilding = True
                     threading.Thread(
-                        target=self._rebuild, args=(current, signal), daemon=True
+                        target=self._rebuild, args=(current, signal, held_signal), daemon=True
                     ).start()
                 return held
             return self._install(current, signal, Snapshot.of(current))
@@ -195,14 +195,16 @@ class CorpusIndex:
         self.builds += 1
         return snapshot
 
-    def _rebuild(self, collection: Collection, signal: tuple[str, str]) -> None:
+    def _rebuild(
+        self, collection: Collection, signal: tuple[str, str], replaces: tuple[str, str] | None
+    ) -> None:
         try:
             fresh = Snapshot.of(collection)
         except Exception as exc:  # the store went away: the next question tries again
             log.warning("re-reading the index failed, keeping the previous copy: %s", exc)
             fresh = None
         with self._lock:
-            if fresh is not None:
+            if fresh is not None and self._signal == replaces:  # not overtaken meanwhile
                 self._install(collection, signal, fresh)
             self._rebuilding = False
 
