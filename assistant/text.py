@@ -203,11 +203,29 @@ def english_words() -> frozenset[str]:
     English words). A word found there is a word, not a typo: "knee" or "diet" are never
     'corrected' into a word the articles use, which would turn a question they do not
     answer into one they seem to."""
+    return frozenset(w for w in _model_vocabulary() if w.isalpha() and w.islower())
+
+
+@lru_cache(maxsize=1)
+def _model_vocabulary() -> tuple[str, ...]:
+    """The lines of the embedding model's WordPiece vocabulary, in its order."""
     try:
-        lines = (Path(packaged_model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
+        path = Path(packaged_model_path()) / "vocab.txt"
+        return tuple(path.read_text(encoding="utf-8").split())
     except (OSError, ImportError):
-        return frozenset()
+        return ()
+
+
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """The 2,000 or so most frequent whole English words: the first ``EVERYDAY_RANK`` lines
+    of the model's WordPiece vocabulary, which is ordered by frequency ("around" 2105,
+    "sometimes" 2823, "build" 3857; "knee" 6181, "diet" 8738, "mattress" 13342)."""
+    lines = _model_vocabulary()[:EVERYDAY_RANK]
     return frozenset(w for w in lines if w.isalpha() and w.islower())
+
+
+EVERYDAY_RANK = 4000
 
 
 class Vocabulary:
