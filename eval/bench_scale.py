@@ -132,7 +132,7 @@ def measure_scale(
     built: list[dict[str, Any]] = []
     for size in sorted(sizes):
         client, collection, add_per_s = build_collection(settings, f"scale-{size}", size, data)
-        corpus = CorpusIndex(client, collection.name)
+        corpus = CorpusIndex(client, collection)
         started = time.perf_counter()
         corpus.snapshot()
         snapshot_s = time.perf_counter() - started
