@@ -1,28 +1,38 @@
 """Answerers turn retrieved passages into a reply with ``[n]`` markers.
 
-The extractive answerer is the offline default: it quotes the sentences and list items of
-the passages that best answer the question, in the author's words, and cites each.
+The extractive answerer is the offline default. It answers from ONE article: it picks the
+passage that best answers (meaning, the question's specific words, and the form of answer
+asked for), then quotes what the question asks of it, in the author's words:
+
+- how long / how often / how many: the sentence holding the number;
+- which / list / what are: the list's items, with their lead-in, and the sibling items of
+  the same list that were retrieved;
+- how do I / what should I do: the steps, whole;
+- otherwise the passage, or the lines of it nearest the question when it is long.
+
+A reply stays short (``max_words``, about 80 words before the sources).
 """
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from assistant.cite import Draft
-from assistant.text import stems
+from assistant.coverage import passage_stems
+from assistant.intent import Form, quantity_fit, question_form
+from assistant.text import stem, weighted_terms, words
 from assistant.types import Passage, Turn
 from ingest.embed import Embedder
 
-_POINTS_BACK = re.compile(r"^(this|these|it|they|that)\b|\b(this|these) (muscle|muscles)\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
-
+_POINTS_BACK = re.compile(r"^(this|these|it|they|that|those|then)\b", re.I)
 
 TokenSink = Callable[[str], None]
 
@@ -50,12 +60,35 @@ class Answerer(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Unit:
+    """A quotable piece of a passage (a line, or a sentence of one) and where it stands."""
+
+    start: int
+    end: int
+    text: str
+
+
+def split_units(text: str) -> list[Unit]:
+    """A passage's quotable units with their offsets: lines, then sentences."""
+    out: list[Unit] = []
+    offset = 0
+    for line in text.split("\n"):
+        pos = 0
+        for piece in _SENTENCE_END.split(line):
+            at = line.find(piece, pos)
+            pos = at + len(piece)
+            if piece.strip():
+                lead = len(piece) - len(piece.lstrip())
+                s = offset + at + lead
+                out.append(Unit(s, s + len(piece.strip()), piece.strip()))
+        offset += len(line) + 1
+    return out
+
+
 def units(text: str) -> list[str]:
     """A passage's quotable units: list items (lines), then sentences."""
-    out: list[str] = []
-    for line in text.splitlines():
-        out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
-    return out
+    return [u.text for u in split_units(text)]
 
 
 class UnitVectors:
@@ -81,11 +114,8 @@ class UnitVectors:
         return vectors
 
     def prefill(self, passages: list[tuple[str, str]]) -> int:
-        """Encode the units of many passages, given as (chunk id, text), in one batch.
-
-        Run at start-up so a reader's first question costs what later ones do. Returns the
-        number of passages added.
-        """
+        """Encode the units of many passages, given as (chunk id, text), in one batch, so a
+        reader's first question costs what later ones do. Returns the passages added."""
         with self._lock:
             todo = [(key, units(text)) for key, text in passages if key not in self._cache]
         todo = [(key, texts) for key, texts in todo[: self.capacity] if texts]
@@ -100,15 +130,28 @@ class UnitVectors:
         return len(todo)
 
 
-class ExtractiveAnswerer:
-    """Quote the best units of the best passages; no language model.
+def _word_count(text: str) -> int:
+    return len(text.split())
 
-    A unit's score is its cosine similarity to the question plus how much of the question's
-    key terms it holds, each term weighted by how rare it is among the candidate units
-    ("pelvic instability" counts for more than "glutes"). The best unit is quoted; another
-    only when it scores close to the best *and* holds a key term the quotes so far lack, so
-    a reply is not padded with loosely related lines.
-    """
+
+def _leaf(section: str) -> str:
+    return section.rsplit(" > ", 1)[-1].strip()
+
+
+def _parent(section: str) -> str:
+    return section.rsplit(" > ", 1)[0] if " > " in section else ""
+
+
+@dataclass(frozen=True)
+class Scored:
+    passage: Passage
+    units: list[Unit]
+    unit_scores: np.ndarray  # per unit: cosine to the question plus its share of the terms
+    score: float
+
+
+class ExtractiveAnswerer:
+    """Quote the passage that answers, shaped by the form of the question; no model."""
 
     name = "extractive"
     streams = False
@@ -118,52 +161,81 @@ class ExtractiveAnswerer:
         embedder: Embedder,
         max_quotes: int = 3,
         passages_considered: int = 3,
-        min_ratio: float = 0.85,
-        lexical_weight: float = 0.5,
+        max_words: int = 80,
+        lexical_weight: float = 0.4,
     ):
         self.vectors = UnitVectors(embedder)
         self.max_quotes = max_quotes
         self.passages_considered = passages_considered
-        self.min_ratio = min_ratio
+        self.max_words = max_words
         self.lexical_weight = lexical_weight
-
-    def _candidates(
-        self, passages: list[Passage], q: np.ndarray, key: set[str]
-    ) -> list[tuple[float, Passage, str, frozenset[str]]]:
-        found: list[tuple[float, int, Passage, str, frozenset[str]]] = []
-        for order, passage in enumerate(passages[: self.passages_considered]):
-            texts = units(passage.text)
-            if not texts:
-                continue
-            sims = self.vectors.get(passage, texts) @ q
-            # a line under "Releasing Tight Fascia" is about releasing tight fascia
-            heading = frozenset(stems(passage.section.rsplit(" > ", 1)[-1])) & key
-            before: frozenset[str] = frozenset()
-            for text, sim in zip(texts, sims, strict=True):
-                own = frozenset(stems(text)) & key
-                # "Weakness in this muscle ..." is about the muscle the line before names
-                held = own | heading | (before if _POINTS_BACK.search(text) else frozenset())
-                found.append((float(sim), order, passage, text, held))
-                before = own
-        df = {t: sum(t in c[4] for c in found) for t in key}
-        weight = {t: math.log(1 + len(found) / (1 + df[t])) for t in key}
-        total = sum(weight.values())
-        scored = [
-            # earlier passages ranked better by the retriever: a small preference
-            (
-                sim + self.lexical_weight * sum(weight[t] for t in held) / total - 0.03 * order,
-                p,
-                text,
-                held,
-            )
-            if total
-            else (sim - 0.03 * order, p, text, held)
-            for sim, order, p, text, held in found
-        ]
-        return sorted(scored, key=lambda c: c[0], reverse=True)
 
     def condense(self, question: str, turns: Sequence[Turn]) -> str | None:
         return None  # offline: assistant/followup.py forms the query
+
+    def _score(
+        self,
+        p: Passage,
+        rank: int,
+        q: np.ndarray,
+        weights: dict[str, float],
+        form: Form,
+        question: str,
+    ) -> Scored:
+        found = split_units(p.text)
+        texts = [u.text for u in found] or [p.text]
+        sims = self.vectors.get(p, texts) @ q
+        total = sum(weights.values()) or 1.0
+        held = passage_stems(p)
+        share = sum(w for t, w in weights.items() if t in held) / total
+        heading = {stem(w) for w in words(p.section)}
+        per_unit = np.array(
+            [
+                sum(w for t, w in weights.items() if t in {stem(x) for x in words(u)} | heading)
+                / total
+                for u in texts
+            ],
+            dtype=np.float32,
+        )
+        unit_scores = sims + self.lexical_weight * per_unit
+        bonus = 0.0
+        if form is Form.QUANTITY:
+            fit = np.array([quantity_fit(question, u) for u in texts], dtype=np.float32)
+            unit_scores = unit_scores + 0.3 * fit
+            bonus = 0.15 * float(fit.max())
+        elif form in (Form.LIST, Form.STEPS) and _parent(p.section):
+            # an item of a list whose heading names what was asked ("The Big Three > ...")
+            parent = {stem(w) for w in words(_parent(p.section))}
+            bonus = 0.15 * sum(w for t, w in weights.items() if t in parent) / total
+        score = 0.5 * p.score + 0.5 * float(np.max(sims)) + self.lexical_weight * share
+        return Scored(p, found, unit_scores, score + bonus - 0.01 * rank)
+
+    def _span(self, s: Scored, form: Form) -> tuple[int, int]:
+        """The offsets of what to quote from one passage: all of it when short (and for
+        lists and steps), else the best unit widened by its neighbours up to the budget."""
+        text = s.passage.text
+        if not s.units or _word_count(text) <= self.max_words:
+            return 0, len(text)
+        if form in (Form.LIST, Form.STEPS) and _word_count(text) <= 1.5 * self.max_words:
+            return 0, len(text)
+        best = int(np.argmax(s.unit_scores))
+        if form is Form.QUANTITY:  # the sentence with the number (and the one it follows)
+            lo = best - 1 if best and _POINTS_BACK.match(s.units[best].text) else best
+            return s.units[lo].start, s.units[best].end
+        lo = hi = best
+        budget = self.max_words if form is not Form.QUANTITY else self.max_words // 2
+        count = _word_count(s.units[best].text)
+        while True:
+            grown = False
+            for j in (hi + 1, lo - 1):
+                if 0 <= j < len(s.units) and count + _word_count(s.units[j].text) <= budget:
+                    count += _word_count(s.units[j].text)
+                    lo, hi = min(lo, j), max(hi, j)
+                    grown = True
+                    break
+            if not grown:
+                break
+        return s.units[lo].start, s.units[hi].end
 
     def draft(
         self,
@@ -175,26 +247,63 @@ class ExtractiveAnswerer:
         query: str | None = None,
         on_token: TokenSink | None = None,
     ) -> Draft:
-        candidates = self._candidates(
-            passages, np.asarray(query_vector, dtype=np.float32), set(key)
-        )
-        if not candidates:
+        if not passages:
             return Draft("")
-        best = candidates[0][0]
-        chosen: list[tuple[Passage, str]] = [(candidates[0][1], candidates[0][2])]
-        covered = set(candidates[0][3])
-        for score, passage, text, held in candidates[1:]:
-            if len(chosen) >= self.max_quotes or score < self.min_ratio * best:
-                break
-            if not held - covered or any(text == t for _, t in chosen):
-                continue  # adds nothing the question asked about
-            chosen.append((passage, text))
-            covered |= held
+        asked = query or question
+        form = question_form(question)
+        weights = {t: 0.25 + w for t, w in weighted_terms(asked).items()}
+        q = np.asarray(query_vector, dtype=np.float32)
+        scored = [
+            self._score(p, r, q, weights, form, question)
+            for r, p in enumerate(passages[: self.passages_considered])
+        ]
+        primary = max(scored, key=lambda s: s.score)
+        chosen = [primary]
+        parent = _parent(primary.passage.section)
+        if form in (Form.LIST, Form.STEPS) and parent:
+            # the other items of the same list (retrieved, or added as context), in order
+            seen = {primary.passage.chunk_id}
+            for r, p in enumerate(passages):
+                if (
+                    p.chunk_id not in seen
+                    and p.article == primary.passage.article
+                    and _parent(p.section) == parent
+                ):
+                    seen.add(p.chunk_id)
+                    chosen.append(self._score(p, r, q, weights, form, question))
+            chosen.sort(key=lambda s: s.passage.position)
         parts: list[str] = []
         quotes: dict[int, tuple[Passage, str]] = {}
-        for n, (passage, text) in enumerate(chosen, 1):
-            quotes[n] = (passage, text)
-            sentence = text.rstrip()
-            end = "" if sentence[-1:] in ".!?" else "."
-            parts.append(f"{sentence.rstrip('.!?')} [{n}]{end if end else sentence[-1]}")
+        used = 0
+        budget = self.max_words * (1.6 if len(chosen) > 1 else 1.0)
+        for s in chosen:
+            start, end = self._span(s, form) if s is primary else self._first(s)
+            quoted = s.passage.text[start:end].strip()
+            words_ = _word_count(quoted)
+            if not quoted or (s is not primary and used + words_ > budget):
+                continue
+            used += words_
+            n = len(quotes) + 1
+            quotes[n] = (s.passage, quoted)
+            parts.append(self._render(s.passage, quoted, n, whole=start == 0))
         return Draft(" ".join(parts), quotes)
+
+    @staticmethod
+    def _first(s: Scored) -> tuple[int, int]:
+        """A list item beside the best one: its first line or sentence."""
+        if not s.units:
+            return 0, len(s.passage.text)
+        return s.units[0].start, s.units[0].end
+
+    @staticmethod
+    def _render(passage: Passage, quoted: str, n: int, whole: bool) -> str:
+        """``Lead-in: line; line [n].`` A short section name leads a quote that begins its
+        passage (a list item's bold lead-in is its section's last part)."""
+        lines = [ln.strip().rstrip(".;:") for ln in quoted.split("\n") if ln.strip()]
+        body = "; ".join(lines)
+        lead = _leaf(passage.section)
+        if whole and lead and _word_count(lead) <= 8 and lead.lower() not in body.lower():
+            body = f"{lead.rstrip(':')}: {body}"
+        end = quoted.rstrip()[-1:]
+        stop = end if end in ".!?" else "."
+        return f"{body.rstrip('.!?')} [{n}]{stop}"

@@ -1,137 +1,214 @@
 """Do the retrieved passages answer the question, or only come near it?
 
-One top-1 similarity cannot tell: "do weak glutes cause knee pain?" scores higher against
-the article (cosine 0.61) than "what are clamshells good for?" (0.04), yet only the second
-is answered there. So the decision asks which of the question's key terms the passages
-actually contain, and whether a term they lack is the point of the question ("knee") or
-incidental to it ("really", "switch on"). Thresholds and how they were measured:
-docs/retrieval.md.
+The evidence for "covered" comes from one passage (or one article's passages), never from
+words pooled across passages of different articles. A handful of features describe it
+(``Evidence``); a logistic regression fitted on labelled eval cases by
+``python -m eval calibrate`` (scikit-learn) weighs them into one probability, compared
+with the fitted threshold. The fit is a JSON file stored with the index (``Calibration``);
+the one shipped in this package was fitted on the fixture blog's dev set and says so.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from assistant.text import Vocabulary, everyday_words, key_terms, stem, stems
+from assistant.glossary import Glossary
+from assistant.text import ZIPF_CEILING, stem, weighted_terms, words
 from assistant.types import Passage
 from ingest.embed import Embedder
 
-# Removing an incidental word leaves the question's embedding at least this similar to the
-# whole question; removing its topic does not. Measured on 60 missing terms: topics
-# ("knee", "diet", "reps", "week" in "twice a week") 0.62-0.945, incidental words
-# ("really", "take over", "messed up") 0.95-0.99. See docs/retrieval.md.
-INCIDENTAL_SIMILARITY = 0.95
-# An everyday word ("sometimes", "around", "build up", "end up") is incidental from a lower
-# similarity: removing one leaves 0.884-0.945, while removing a topic word of the same band
-# is a rarer word ("shoes" 0.91, "knee" 0.86). Measured on eval/sets/heldout2.yaml.
-EVERYDAY_INCIDENTAL_SIMILARITY = 0.88
+SHIPPED_CALIBRATION = Path(__file__).resolve().parent / "calibration.json"
+CALIBRATION_FILE = "calibration.json"  # beside the index, in the data folder
 
-# A question about a quantity needs a number in the passage that answers it.
-_QUANTITY_QUESTION = re.compile(
-    r"\bhow (many|often|long|far|frequently)\b|\bhow much (weight|time|load|rest)\b"
-    r"|\b(times|sets|reps|minutes|seconds|hours)"
-    r" (a|per) (day|week)\b",
+# Asking about a quantity: the answer needs a number (English question forms, no topic).
+_QUANTITY = re.compile(
+    r"\bhow (many|often|long|much|far|frequently|soon)\b|\bwhat (number|percentage|amount)\b"
+    r"|\b(times|sets|reps|minutes|seconds|hours|days) (a|per|each) (day|week|session|side)\b",
     re.I,
 )
 _NUMBER = re.compile(
-    r"\d|\b(two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|"
-    r"once|twice|daily|weekly)\b",
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|sixty|ninety|hundred|once|twice|daily|weekly|half|dozen)\b",
     re.I,
 )
 
 
+def asks_quantity(question: str) -> bool:
+    return bool(_QUANTITY.search(question))
+
+
+def has_number(text: str) -> bool:
+    return bool(_NUMBER.search(text))
+
+
 @dataclass(frozen=True)
-class Coverage:
-    terms: tuple[str, ...]  # the question's key terms, typos corrected
-    covered: tuple[str, ...]  # those found in the passages
-    top_score: float  # best cosine similarity of question and passage
-    incidental: tuple[str, ...] = ()  # missing terms the question's meaning does not hang on
-    quantity_unanswered: bool = False  # asks how many/often/long; no passage has a number
+class Evidence:
+    """How well the single best passage (or article) holds what the question asks."""
 
-    @property
-    def missing(self) -> tuple[str, ...]:
-        return tuple(t for t in self.terms if t not in self.covered)
+    top_cosine: float  # best question-passage cosine among the retrieved passages
+    best_share: float  # of the question's terms, weighted by specificity: share one passage holds
+    best_cosine: float  # cosine of that passage
+    article_share: float  # the same share for the best article's retrieved passages together
+    missing_specificity: float  # the most specific term the best passage lacks, 0-1
+    incidental: float  # similarity to the question of the question without that term
+    margin: float  # top cosine minus the second-best passage's
+    quantity_unanswered: float  # 1 when it asks how many/long/often and no top passage has a number
+    best_index: int = 0  # which passage holds the best share (not a feature)
+    terms: tuple[str, ...] = field(default=(), compare=False)
+    missing: tuple[str, ...] = field(default=(), compare=False)
 
-    @property
-    def unanswered(self) -> tuple[str, ...]:
-        """Missing terms that are the point of the question."""
-        return tuple(t for t in self.missing if t not in self.incidental)
-
-    @property
-    def ratio(self) -> float:
-        return len(self.covered) / len(self.terms) if self.terms else 0.0
-
-
-def _found(term: str, passage_stems: set[str]) -> bool:
-    """The term, or a longer word containing it ("press" in "compress"), or a word it
-    contains ("back" in "backache"), is in the passages."""
-    if term in passage_stems:
-        return True
-    return len(term) >= 4 and any(term in s or (len(s) >= 5 and s in term) for s in passage_stems)
-
-
-def _incidental(
-    question: str,
-    missing: tuple[str, ...],
-    embedder: Embedder | None,
-    question_vector: list[float] | None = None,
-) -> tuple[str, ...]:
-    """Missing terms whose removal leaves the question meaning nearly the same."""
-    if embedder is None or not missing:
-        return ()
-    tokens = re.findall(r"[a-z0-9']+", question.lower())
-    variants = [" ".join(w for w in tokens if stem(w) != term) for term in missing]
-    if question_vector is None:
-        question_vector = embedder.embed_query(question)
-    similarity = embedder.encode(variants) @ np.asarray(question_vector, dtype=np.float32)
-    everyday = everyday_words()
-    return tuple(
-        t
-        for t, s in zip(missing, np.atleast_1d(similarity), strict=True)
-        if s >= INCIDENTAL_SIMILARITY
-        or (
-            s >= EVERYDAY_INCIDENTAL_SIMILARITY
-            and all(w in everyday for w in tokens if stem(w) == t)
-        )
+    FEATURES = (
+        "top_cosine",
+        "best_share",
+        "best_cosine",
+        "article_share",
+        "missing_specificity",
+        "incidental",
+        "margin",
+        "quantity_unanswered",
     )
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, name)) for name in self.FEATURES]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k in self.FEATURES}
+
+
+def passage_stems(p: Passage) -> set[str]:
+    return {stem(w) for w in words(f"{p.title} {p.section} {p.text}")}
+
+
+def _held(term: str, held: set[str], alternatives: dict[str, set[str]]) -> bool:
+    """The term, a glossary word it stands for, or a compound holding it ("back" in
+    "backache", "press" in "compress") is among the passage's stems."""
+    if term in held or alternatives.get(term, set()) & held:
+        return True
+    return len(term) >= 4 and any(term in s or (len(s) >= 5 and s in term) for s in held)
+
+
+def _share(weights: dict[str, float], present: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
 
 
 def assess(
     question: str,
     passages: list[Passage],
-    vocabulary: Vocabulary,
-    top_score: float,
-    embedder: Embedder | None = None,
-    query_vector: list[float] | None = None,
-) -> Coverage:
-    """Which key terms of ``question`` the passages hold; with an ``embedder``, which of
-    the missing ones are incidental (``query_vector``: the question's, when already made)."""
-    question = vocabulary.rewrite(question)
-    terms = tuple(dict.fromkeys(key_terms(question)))
-    found: set[str] = set()
+    embedder: Embedder,
+    query_vector: list[float] | np.ndarray,
+    glossary: Glossary | None = None,
+) -> Evidence:
+    """The evidence the ``passages`` give for answering ``question`` (already rewritten
+    for typos; ``query_vector`` is its embedding)."""
+    glossary = glossary or Glossary()
+    weights = weighted_terms(question)
+    # a term at specificity 0 still counts a little, so "back" in "back pain" is not nothing
+    weights = {t: 0.25 + w for t, w in weights.items()}
+    alternatives = glossary.alternatives(question)
+    cosines = [p.score for p in passages]
+    top = max(cosines, default=0.0)
+    second = sorted(cosines, reverse=True)[1] if len(cosines) > 1 else 0.0
+    held_by: list[set[str]] = []
     for p in passages:
-        found.update(stems(f"{p.title} {p.section} {p.text}"))
-    covered = tuple(t for t in terms if _found(t, found))
-    missing = tuple(t for t in terms if t not in covered)
-    quantity = bool(_QUANTITY_QUESTION.search(question)) and not any(
-        _NUMBER.search(p.text) for p in passages[:3]
+        stems_ = passage_stems(p)
+        held_by.append({t for t in weights if _held(t, stems_, alternatives)})
+    shares = [_share(weights, h) for h in held_by]
+    best = max(range(len(passages)), key=lambda i: (shares[i], cosines[i]), default=0)
+    by_article: dict[str, set[str]] = {}
+    for p, h in zip(passages, held_by, strict=True):
+        by_article.setdefault(p.article, set()).update(h)
+    article_share = max((_share(weights, h) for h in by_article.values()), default=0.0)
+    missing = tuple(t for t in weights if not passages or t not in held_by[best])
+    missing_spec = max((weights[t] - 0.25 for t in missing), default=0.0) / ZIPF_CEILING
+    incidental = 1.0
+    if missing:
+        most = max(missing, key=lambda t: weights[t])
+        variant = " ".join(
+            w for w in re.findall(r"[a-z0-9']+", question.lower()) if stem(w) != most
+        )
+        q = np.asarray(query_vector, dtype=np.float32)
+        incidental = float(embedder.encode([variant or "?"])[0] @ q)
+    quantity = asks_quantity(question) and not any(has_number(p.text) for p in passages[:3])
+    return Evidence(
+        top_cosine=top,
+        best_share=shares[best] if passages else 0.0,
+        best_cosine=cosines[best] if passages else 0.0,
+        article_share=article_share,
+        missing_specificity=missing_spec,
+        incidental=incidental,
+        margin=top - second,
+        quantity_unanswered=1.0 if quantity else 0.0,
+        best_index=best,
+        terms=tuple(weights),
+        missing=missing,
     )
-    incidental = _incidental(question, missing, embedder, query_vector)
-    return Coverage(terms, covered, top_score, incidental, quantity)
 
 
-def is_covered(coverage: Coverage, min_relevance: float) -> bool:
-    """Answer when no key term the question hangs on is missing from the passages, the
-    question does not ask for a number they lack, and the best passage is at least
-    ``min_relevance`` similar. With no key term at all ("what should I do?") a clearly
-    relevant passage is needed (``min_relevance + 0.3``)."""
-    if coverage.quantity_unanswered:
-        return False
-    if not coverage.terms:
-        return coverage.top_score >= min_relevance + 0.3
-    if not coverage.covered:
-        return False
-    return not coverage.unanswered and coverage.top_score >= min_relevance
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted decision: P(covered) = sigmoid(coef . features + intercept) >= threshold."""
+
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    hybrid_dense_weight: float | None = None
+    fit: dict[str, Any] = field(default_factory=dict)  # figures of the fit, for the record
+    source: str = ""
+
+    def probability(self, evidence: Evidence) -> float:
+        values = dict(zip(Evidence.FEATURES, evidence.vector(), strict=True))
+        z = self.intercept + sum(
+            c * values[f] for f, c in zip(self.features, self.coef, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def covered(self, evidence: Evidence) -> bool:
+        return self.probability(evidence) >= self.threshold
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data.pop("source")
+        return json.dumps(data, indent=2)
+
+    @classmethod
+    def read(cls, path: Path) -> Calibration:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            features=tuple(data["features"]),
+            coef=tuple(float(c) for c in data["coef"]),
+            intercept=float(data["intercept"]),
+            threshold=float(data["threshold"]),
+            hybrid_dense_weight=data.get("hybrid_dense_weight"),
+            fit=dict(data.get("fit") or {}),
+            source=str(path),
+        )
+
+
+def load_calibration(data_dir: Path, override: Path | None = None) -> Calibration:
+    """The fit stored with the index (``data_dir/calibration.json``), else the shipped one."""
+    for path in (override, data_dir / CALIBRATION_FILE, SHIPPED_CALIBRATION):
+        if path is not None and path.is_file():
+            try:
+                return Calibration.read(path)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    return UNFITTED
+
+
+# Before any fit: covered when one passage holds most of the question's specific words.
+UNFITTED = Calibration(
+    features=("best_share", "quantity_unanswered"),
+    coef=(10.0, -10.0),
+    intercept=-6.0,
+    threshold=0.5,
+    source="unfitted default",
+)

@@ -10,23 +10,28 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from langchain_core.callbacks import Callbacks
 
 from assistant.answer import Answerer, TokenSink, UnitVectors
 from assistant.cite import finalize
-from assistant.coverage import assess, is_covered
+from assistant.coverage import Calibration, Evidence, assess, load_calibration
 from assistant.errors import InputError, QuestionTooLong
 from assistant.followup import search_query
+from assistant.intent import Form, question_form
 from assistant.llm import make_answerer
 from assistant.prompts import load_prompt
 from assistant.questionlog import QuestionLog
 from assistant.retrieve import Retriever, make_retriever
-from assistant.safety import check_question, red_flag, strip_hostile
+from assistant.safety import Verdict, check_question, red_flag, strip_hostile
 from assistant.settings import Settings
-from assistant.types import Answer, Kind, Turn
+from assistant.types import Answer, Kind, Passage, Turn
 from ingest.embed import Embedder
 from ingest.schema import find_collection, open_client
 
 History = Sequence[Turn] | Sequence[dict[str, str]]
+SIBLINGS = 8  # most passages of the same list added as context to a list or steps question
 
 
 def parse_history(history: History | None) -> list[Turn]:
@@ -74,11 +79,23 @@ class Assistant:
         retriever: Retriever | None = None,
         answerer: Answerer | None = None,
         question_log: QuestionLog | None = None,
+        calibration: Calibration | None = None,
+        callbacks: Callbacks = None,
     ) -> None:
         self.settings = settings
         self.question_log = question_log  # when given, each ask is recorded for eval gaps
         self.embedder = embedder or Embedder()
-        self.retriever = retriever or make_retriever(settings.retriever, settings, self.embedder)
+        # the covered/not-covered fit stored with the index (python -m eval calibrate)
+        self.calibration = calibration or load_calibration(
+            settings.data_dir, settings.calibration_file
+        )
+        self.callbacks = callbacks  # LangChain callback handlers: they see each retrieval
+        self.retriever = retriever or make_retriever(
+            settings.retriever,
+            settings,
+            self.embedder,
+            dense_weight=self.calibration.hybrid_dense_weight,
+        )
         # the one place a backend is chosen (assistant/llm.py); unknown names raise BackendError
         self.answerer = answerer or make_answerer(settings, self.embedder)
 
@@ -89,7 +106,7 @@ class Assistant:
     def warm_up(self) -> None:
         """Load the model, and embed the sentences of up to ``warm_passages`` passages, so a
         reader's first question is as fast as later ones (docs/benchmarks.md)."""
-        self.ask("Which exercises strengthen the gluteus maximus?", log=False)
+        self.ask(self.warm_up_question(), log=False)
         vectors = getattr(self.answerer, "vectors", None)
         if not isinstance(vectors, UnitVectors) or self.settings.warm_passages == 0:
             return
@@ -101,6 +118,18 @@ class Assistant:
         except Exception:  # best effort: a store hiccup at start-up costs speed, not answers
             return
         vectors.prefill(list(zip(held["ids"], held["documents"] or [], strict=False)))
+
+    def warm_up_question(self) -> str:
+        """A question about the index's first article (its title), so warming up runs the
+        whole path on what this blog holds."""
+        try:
+            collection = find_collection(open_client(self.settings), self.settings.collection)
+            held = collection.get(limit=1, include=["metadatas"]) if collection else None
+            meta = (held["metadatas"] or [{}])[0] if held else {}
+            title = str((meta or {}).get("title") or "")
+        except Exception:  # best effort, like the rest of the warm-up
+            title = ""
+        return f"What is {title} about?" if title else "What do the articles cover?"
 
     def _prompt(self, name: str) -> str:
         return load_prompt(self.settings.prompts_dir, name)
@@ -180,33 +209,66 @@ class Assistant:
             **extra,  # type: ignore[arg-type]
         )
 
-    def _answer(
-        self, question: str, turns: list[Turn], on_token: TokenSink | None = None
-    ) -> Answer:
+    def _not_covered(self, passages: list[Passage]) -> Answer:
+        """The refusal, naming the indexed articles nearest the question (from the index:
+        titles of the retrieved passages' articles), so a reader sees what the blog holds."""
+        titles = list(dict.fromkeys(p.title for p in passages if p.title))[:3]
+        closest = "; ".join(f"“{t}”" for t in titles) if titles else "the blog's articles"
+        text = self._prompt("not_covered").replace("{closest}", closest)
+        return Answer(
+            kind=Kind.NOT_COVERED,
+            text=text,
+            disclaimer=self._prompt("disclaimer"),
+            backend=self.answerer.name,
+            passages=passages,
+        )
+
+    def search(self, question: str, history: History | None = None) -> Searched | Verdict:
+        """Safety first, then the query, the passages and the evidence they give (or the
+        safety verdict that answers before any retrieval)."""
+        turns = parse_history(history)
         verdict = check_question(question, turns)
         if verdict is not None:
-            return self._reply(verdict.kind, verdict.prompt)
+            return verdict
         question = strip_hostile(question)  # hostile clauses change nothing
         vocabulary = self.retriever.vocabulary()  # current after a re-ingest
-        query = vocabulary.rewrite(search_query(question, turns))
+        query = vocabulary.rewrite(search_query(question, turns, vocabulary))
         if turns:
             condensed = self.answerer.condense(question, turns)  # prompts/condense.md
             query = vocabulary.rewrite(condensed) if condensed else query
         # a follow-up whose search query names a red flag ("and with a fever?")
-        if turns and query != question and red_flag(query) is not None:
-            return self._reply(Kind.URGENT, "urgent")
+        if turns and query != question.lower() and red_flag(query) is not None:
+            return Verdict(Kind.URGENT, "follow-up red flag", "urgent")
         vector = self.embedder.embed_query(query)
-        passages = self.retriever.retrieve(query, self.settings.k, query_vector=vector)
-        top = max((p.score for p in passages), default=0.0)
-        coverage = assess(query, passages, vocabulary, top, self.embedder, vector)
-        if not passages or not is_covered(coverage, self.settings.min_relevance):
-            return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
+        passages = self.retriever.retrieve(
+            query, self.settings.k, query_vector=vector, callbacks=self.callbacks
+        )
+        evidence = assess(query, passages, self.embedder, vector, self.retriever.glossary())
+        return Searched(question, query, vector, passages, evidence)
+
+    def _answer(
+        self, question: str, turns: list[Turn], on_token: TokenSink | None = None
+    ) -> Answer:
+        found = self.search(question, turns)
+        if isinstance(found, Verdict):
+            return self._reply(found.kind, found.prompt)
+        passages = found.passages
+        if not passages or not self.calibration.covered(found.evidence):
+            return self._not_covered(passages)
+        if question_form(found.question) in (Form.LIST, Form.STEPS):
+            # the rest of the list or the steps the best passages belong to
+            passages = passages + self.retriever.siblings(passages[:2], SIBLINGS)
         draft = self.answerer.draft(
-            question, passages, vector, list(coverage.terms), query=query, on_token=on_token
+            found.question,
+            passages,
+            found.vector,
+            list(found.evidence.terms),
+            query=found.query,
+            on_token=on_token,
         )
         text, citations = finalize(draft, passages)
         if not citations:
-            return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
+            return self._not_covered(passages)
         return Answer(
             kind=Kind.ANSWER,
             text=text,
@@ -216,3 +278,14 @@ class Assistant:
             backend=self.answerer.name,
             note=draft.note,  # set when an LLM backend fell back to extractive
         )
+
+
+@dataclass(frozen=True)
+class Searched:
+    """A question that went through retrieval: what was searched and what it found."""
+
+    question: str  # the reader's question, hostile clauses removed
+    query: str  # what was searched (follow-ups completed, typos corrected)
+    vector: list[float]
+    passages: list[Passage]
+    evidence: Evidence

@@ -5,7 +5,9 @@ Three retrievers, each a LangChain ``BaseRetriever`` (``k`` in the constructor a
 
 - ``dense``: cosine similarity of sentence embeddings: an exact scan of the vectors held in
   memory for a blog-sized index, Chroma's HNSW index (ids only) above ``exact_search_max``;
-- ``bm25``: BM25 (bm25s) over stemmed words, readers' words mapped to the articles';
+- ``bm25``: BM25 (bm25s, its own tokenizer) over each passage's title, section and text;
+  the author's glossary adds the articles' words for a reader's ("butt" -> glutes) to
+  BM25's query only;
 - ``hybrid`` (the default): both rankings fused by reciprocal rank fusion.
 
 All three collapse near-duplicate passages and give every passage the same ``score``: the
@@ -24,22 +26,25 @@ import bm25s
 import httpx
 import numpy as np
 from chromadb.errors import ChromaError, NotFoundError
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import CallbackManagerForRetrieverRun, Callbacks
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from assistant.errors import BackendError, StaleIndexError, StoreError
+from assistant.glossary import Glossary
 from assistant.settings import EXACT_SEARCH_MAX, Settings
-from assistant.text import Vocabulary, content_stems, stems, words
+from assistant.text import Vocabulary, bm25_tokens, content_stems, words
 from assistant.types import Passage
 from ingest.embed import Embedder
 from ingest.schema import (
     ARTICLE,
+    POSITION,
     SECTION,
     TITLE,
     URL,
     collection_generation,
+    collection_glossary,
     collection_stamp,
     find_collection,
     open_client,
@@ -61,13 +66,26 @@ STORE_UNAVAILABLE = "The article index is temporarily unavailable; please try ag
 
 class Retriever(Protocol):
     def retrieve(
-        self, query: str, k: int, query_vector: list[float] | None = None
+        self,
+        query: str,
+        k: int,
+        query_vector: list[float] | None = None,
+        callbacks: Callbacks = None,
     ) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first."""
         ...
 
+    def glossary(self) -> Glossary:
+        """The author's glossary stored with the index; follows re-ingests."""
+        ...
+
     def vocabulary(self) -> Vocabulary:
         """The words of the indexed passages, for typo correction; follows re-ingests."""
+        ...
+
+    def siblings(self, passages: list[Passage], limit: int) -> list[Passage]:
+        """Passages beside ``passages`` in their lists (same article, same parent section),
+        not among them, in the article's order: the other items of a list or steps."""
         ...
 
 
@@ -82,6 +100,7 @@ def to_passage(doc: Document, rank: int, score: float) -> Passage:
         score=float(score),
         url=str(meta.get(URL, "")),
         chunk_id=str(doc.id or ""),
+        position=int(meta.get(POSITION, -1)),
     )
 
 
@@ -96,6 +115,7 @@ class Snapshot:
     bm25: bm25s.BM25 | None
     vocabulary: Vocabulary
     position: dict[str, int]
+    glossary: Glossary
 
     @classmethod
     def of(cls, collection: Collection) -> Snapshot:
@@ -112,20 +132,20 @@ class Snapshot:
             if embeddings
             else np.zeros((0, 384), dtype=np.float32)
         )
-        # Each passage's words are split once: for BM25 (title, section and text), for
-        # near-duplicates (text) and for typo correction (all); 3x faster at 100k passages.
-        tokens: list[list[str]] = []
+        # Each passage's words are split once for near-duplicates (text) and typo
+        # correction (all); BM25 tokenizes title, section and text with bm25s's tokenizer.
         content: list[frozenset[str]] = []
         vocabulary: set[str] = set()
-        for d in docs:
-            head = words(f"{d.metadata.get(TITLE, '')} {d.metadata.get(SECTION, '')}")
+        heads = [f"{d.metadata.get(TITLE, '')} {d.metadata.get(SECTION, '')}" for d in docs]
+        for head, d in zip(heads, docs, strict=True):
             body = words(d.page_content)
-            vocabulary.update(head, body)
-            body_stems = content_stems(body)
-            tokens.append(content_stems(head) + body_stems)
-            content.append(frozenset(body_stems))
+            vocabulary.update(words(head), body)
+            content.append(frozenset(content_stems(body)))
         bm25 = None
         if docs:
+            tokens = bm25_tokens(
+                [f"{h}\n{d.page_content}" for h, d in zip(heads, docs, strict=True)]
+            )
             bm25 = bm25s.BM25()
             bm25.index([t or ["\x00"] for t in tokens], show_progress=False)
         return cls(
@@ -136,6 +156,7 @@ class Snapshot:
             bm25=bm25,
             vocabulary=Vocabulary(vocabulary),
             position={i: n for n, i in enumerate(ids)},
+            glossary=Glossary.from_json(collection_glossary(collection)),
         )
 
 
@@ -276,7 +297,9 @@ class PassageRetriever(BaseRetriever):
             query_vector if query_vector is not None else self.embedder.embed_query(query),
             dtype=np.float32,
         )
-        terms = stems(query)  # empty for 'hello' or punctuation: bm25s cannot score that
+        # BM25 hears the reader's words and the glossary's words for them
+        terms = bm25_tokens([f"{query} {snap.glossary.expansion(query)}"])[0]
+        # (empty for 'hello' or punctuation: bm25s cannot score that)
         bm25 = (
             np.asarray(snap.bm25.get_scores(terms))
             if snap.bm25 is not None and terms
@@ -295,14 +318,26 @@ class PassageRetriever(BaseRetriever):
         return out
 
     def retrieve(
-        self, query: str, k: int, query_vector: list[float] | None = None
+        self,
+        query: str,
+        k: int,
+        query_vector: list[float] | None = None,
+        callbacks: Callbacks = None,
     ) -> list[Passage]:
+        """Through LangChain's ``invoke``, so callback handlers and tracing see the run."""
         try:
-            snap = self.corpus.snapshot()
-            hits = self.hits(query, k, query_vector, snap)
+            docs = self.invoke(
+                query, config={"callbacks": callbacks}, k=k, query_vector=query_vector
+            )
         except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
             raise StoreError(STORE_UNAVAILABLE) from exc
-        return [to_passage(snap.docs[h.index], rank, h.cosine) for rank, h in enumerate(hits, 1)]
+        return [to_passage(d, rank, d.metadata["dense_score"]) for rank, d in enumerate(docs, 1)]
+
+    def glossary(self) -> Glossary:
+        try:
+            return self.corpus.snapshot().glossary
+        except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
+            raise StoreError(STORE_UNAVAILABLE) from exc
 
     def vocabulary(self) -> Vocabulary:
         try:
@@ -310,18 +345,49 @@ class PassageRetriever(BaseRetriever):
         except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
             raise StoreError(STORE_UNAVAILABLE) from exc
 
+    def siblings(self, passages: list[Passage], limit: int) -> list[Passage]:
+        # "small-to-big" context: LangChain's ParentDocumentRetriever needs a second store
+        # of parents; the section path already says which passages form one list.
+        try:
+            snap = self.corpus.snapshot()
+        except (httpx.TransportError, ChromaError) as exc:
+            raise StoreError(STORE_UNAVAILABLE) from exc
+        held = {p.chunk_id for p in passages}
+        wanted = {(p.article, _parent(p.section)) for p in passages if _parent(p.section)}
+        found = [
+            d
+            for d in snap.docs
+            if d.id not in held
+            and (str(d.metadata.get(ARTICLE, "")), _parent(str(d.metadata.get(SECTION, ""))))
+            in wanted
+        ]
+        found.sort(
+            key=lambda d: (str(d.metadata.get(ARTICLE, "")), int(d.metadata.get(POSITION, 0)))
+        )
+        rank = len(passages)
+        out = []
+        for d in found[:limit]:
+            rank += 1
+            out.append(to_passage(d, rank, 0.0))  # context, not a search result: no score
+        return out
+
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
         snap = self.corpus.snapshot()
         docs = []
-        for h in self.hits(query, int(kwargs.get("k") or self.k), snap=snap):
+        k = int(kwargs.get("k") or self.k)
+        for h in self.hits(query, k, kwargs.get("query_vector"), snap=snap):
             doc = snap.docs[h.index]
             scores = {"dense_score": h.cosine, "bm25_score": h.bm25, "fused_score": h.fused}
             docs.append(
                 Document(id=doc.id, page_content=doc.page_content, metadata=doc.metadata | scores)
             )
         return docs
+
+
+def _parent(section: str) -> str:
+    return section.rsplit(" > ", 1)[0] if " > " in section else ""
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -389,11 +455,16 @@ _CLASSES: dict[str, type[PassageRetriever]] = {
 }
 
 
-def make_retriever(name: str, settings: Settings, embedder: Embedder) -> PassageRetriever:
-    """The retriever called ``name``: 'hybrid', 'dense' or 'bm25'."""
+def make_retriever(
+    name: str, settings: Settings, embedder: Embedder, dense_weight: float | None = None
+) -> PassageRetriever:
+    """The retriever called ``name``: 'hybrid', 'dense' or 'bm25'. The hybrid's dense
+    weight: the setting when given, else ``dense_weight`` (the calibrated one), else 0.5."""
     if name not in _CLASSES:
         raise BackendError(f"unknown retriever '{name}': choose one of {', '.join(RETRIEVERS)}")
-    extra = {"dense_weight": settings.hybrid_dense_weight} if name == "hybrid" else {}
+    weight = settings.hybrid_dense_weight
+    weight = weight if weight is not None else dense_weight if dense_weight is not None else 0.5
+    extra = {"dense_weight": weight} if name == "hybrid" else {}
     return _CLASSES[name](
         corpus=open_index(settings, embedder),
         embedder=embedder,

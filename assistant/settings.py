@@ -35,22 +35,22 @@ class Settings(StoreSettings):
         "hybrid", description="Retriever: 'hybrid' (dense + BM25, fused), 'dense' or 'bm25'."
     )
     k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
-    hybrid_dense_weight: float = Field(
-        0.5,
+    hybrid_dense_weight: float | None = Field(
+        None,
         ge=0,
         description="Weight of the dense ranking against BM25's (1.0) in the hybrid retriever's "
-        "rank fusion (measured: docs/retrieval.md).",
+        "rank fusion; unset = the weight `python -m eval calibrate` fitted (else 0.5).",
+    )
+    calibration_file: Path | None = Field(
+        None,
+        description="The covered/not-covered fit to use; unset = data_dir/calibration.json "
+        "(written by `python -m eval calibrate`), else the fit shipped with the package.",
     )
     exact_search_max: int = Field(
         EXACT_SEARCH_MAX,
         ge=0,
         description="Up to this many passages the dense ranking scans every vector in memory "
         "(exact; 0.34 ms measured at 10k); above it, Chroma's HNSW index (docs/benchmarks.md).",
-    )
-    min_relevance: float = Field(
-        0.03,
-        description="Cosine similarity below which the best passage does not answer, even "
-        "when it holds every key term of the question (measured: docs/retrieval.md).",
     )
     max_question_chars: int = Field(1000, description="Longest question accepted.")
     max_body_bytes: int = Field(

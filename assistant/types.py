@@ -33,6 +33,7 @@ class Passage:
     score: float
     url: str = ""
     chunk_id: str = ""
+    position: int = -1  # order of the passage in its article (-1: unknown)
 
     def to_dict(self) -> dict[str, Any]:
         return {

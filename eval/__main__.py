@@ -1,4 +1,4 @@
-"""python -m eval run SET.yaml [...] | bench [--quick] [--json OUT] | gaps [...]"""
+"""python -m eval run SET.yaml [...] | calibrate SET.yaml [...] | bench [--quick] [--json OUT] | gaps [...]"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     args = sys.argv[1:] if argv is None else argv
-    commands = ("run", "bench", "gaps")
+    commands = ("run", "calibrate", "bench", "gaps")
     if not args or args[0] not in commands:
         print(f"usage: python -m eval {{{','.join(commands)}}} ...", file=sys.stderr)
         return 2
@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from eval.run import main as run_main
 
         return run_main(rest, settings)
+    if command == "calibrate":
+        from eval.calibrate import main as calibrate_main
+
+        return calibrate_main(rest, settings)
     from eval.gaps import main as gaps_main
 
     return gaps_main(rest, settings)

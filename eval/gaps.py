@@ -23,6 +23,9 @@ from eval.run import rate_arg
 from eval.sets import EvalCase, EvalSet, dump_set
 from ingest.embed import Embedder
 
+# An answer whose best passage is less similar than this is listed as a possible gap.
+LOW_SCORE = 0.3
+
 
 @dataclass
 class Topic:
@@ -187,7 +190,7 @@ def main(argv: list[str], settings: Settings) -> int:
             print(f"Deleted {log.purge()} stored questions from {path}.")
             return 0
         entries = log.questions()
-        low_score = settings.min_relevance if args.low_score is None else args.low_score
+        low_score = LOW_SCORE if args.low_score is None else args.low_score
         topics = find_topics(entries, Embedder(), low_score, args.threshold)
         print(summary(topics, len(entries)))
         if args.html:

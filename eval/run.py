@@ -1,8 +1,9 @@
 """python -m eval run SET.yaml [--json OUT] [--html OUT] [--k 5] [--backend NAME]
-[--fail-under RATE] [--retriever NAME] [--compare]
+[--fail-under RATE] [--retriever NAME] [--compare] [--corpus DIR]
 
-Answers every case with the app's ``Assistant`` on the index of ``corpus/`` (built or
-refreshed first when missing or stale), scores it (eval/metrics.py), prints a summary and
+Answers every case with the app's ``Assistant`` on the index of ``corpus/`` (or of the
+set's ``corpus:`` folder, or ``--corpus DIR``; built or refreshed first when missing or
+stale), scores it (eval/metrics.py), prints a summary and
 writes the reports. Exit 0 when the run completed, 1 under ``--fail-under``, 2 for bad input.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from assistant.errors import SuppleError
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
+from eval.corpora import ensure_index, for_corpus
 from eval.metrics import (
     METRIC_NAMES,
     CaseResult,
@@ -63,6 +65,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", help="answer backend: 'extractive' or a chat model spec")
     p.add_argument("--retriever", help="retriever to score (default: the app's, SUPPLE_RETRIEVER)")
     p.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="DIR",
+        help="the folder of articles to answer from (default: the set's `corpus:`, else corpus/)",
+    )
+    p.add_argument(
         "--compare",
         action="store_true",
         help=f"also run the baselines ({', '.join(BASELINES)}) and show them side by side",
@@ -74,16 +82,6 @@ def parser() -> argparse.ArgumentParser:
         help="exit 1 when pass_rate is below RATE (0 to 1)",
     )
     return p
-
-
-def ensure_index(settings: Settings, embedder: Embedder) -> None:
-    """Build or refresh the index of the corpus when it is missing or stale."""
-    from ingest.run import run_ingest, status
-
-    if status(settings, embedder).stale:
-        print("The index is missing or out of date: indexing the corpus first.", file=sys.stderr)
-        report = run_ingest(settings, embedder=embedder)
-        print(f"indexed {report.articles} articles, {report.chunks} chunks", file=sys.stderr)
 
 
 def run_set(eval_set: EvalSet, assistant: Assistant, k: int, retriever: str) -> RunReport:
@@ -175,6 +173,7 @@ def main(argv: list[str], settings: Settings) -> int:
         if args.backend:
             settings = settings.model_copy(update={"backend": args.backend})
         k = args.k or eval_set.k
+        settings = for_corpus(settings, args.corpus or eval_set.corpus_dir())
         primary = args.retriever or settings.retriever
         embedder = Embedder()
         ensure_index(settings, embedder)

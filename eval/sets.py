@@ -16,7 +16,7 @@ from assistant.errors import SuppleError
 
 EXPECTS = ("answer", "not_covered", "urgent")
 ROLES = ("user", "assistant")
-SET_KEYS = {"name", "description", "k", "cases"}
+SET_KEYS = {"name", "description", "k", "cases", "corpus"}
 CASE_KEYS = {"id", "question", "history", "expect", "evidence", "facts", "tags"}
 
 
@@ -65,12 +65,19 @@ class EvalSet:
     k: int = 5
     path: str = ""
     tags: tuple[str, ...] = field(default=(), compare=False)
+    corpus: str = ""  # the blog it is written for, relative to the set file ("" = corpus/)
+
+    def corpus_dir(self) -> Path | None:
+        """The folder of articles the set is written for, when it names one."""
+        return (Path(self.path).parent / self.corpus).resolve() if self.corpus else None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
         if self.description:
             out["description"] = self.description
         out["k"] = self.k
+        if self.corpus:
+            out["corpus"] = self.corpus
         out["cases"] = [c.to_dict() for c in self.cases]
         return out
 
@@ -156,13 +163,20 @@ def parse_set(data: Any, path: Path | str = "<set>") -> EvalSet:
     k = data.get("k", 5)
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
         raise SetError(path, "must be a whole number from 1 to 50", "", "k")
+    corpus = data.get("corpus") or ""
+    if not isinstance(corpus, str):
+        raise SetError(path, "must be a folder path, relative to the set file", "", "corpus")
     raw_cases = data.get("cases")
     if not isinstance(raw_cases, list) or not raw_cases:
         raise SetError(path, "is required: a list of at least one case", "", "cases")
     seen: set[str] = set()
     cases = tuple(_case(path, i, raw, seen) for i, raw in enumerate(raw_cases, 1))
     tags = tuple(dict.fromkeys(t for c in cases for t in c.tags))
-    return EvalSet(name.strip(), cases, description, k, str(path), tags)
+    eval_set = EvalSet(name.strip(), cases, description, k, str(path), tags, corpus)
+    folder = eval_set.corpus_dir()
+    if folder is not None and not folder.is_dir():
+        raise SetError(path, f"names {folder}, which is not a folder", "", "corpus")
+    return eval_set
 
 
 def load_set(path: Path | str) -> EvalSet:

@@ -18,10 +18,18 @@ from ingest.chunk import chunk_article
 from ingest.embed import Embedder
 from ingest.errors import SourceError
 from ingest.fetch import Fetcher, is_url, url_key
+from ingest.glossary import dumps, read_glossary
 from ingest.load import Loaded, load_paths, path_origin
 from ingest.schema import ARTICLE, MODIFIED, ORIGIN, SOURCE, TITLE, URL, Article, Chunk
 from ingest.settings import StoreSettings
-from ingest.store import IndexStatus, held_metadata, index_status, ingest_lock, sync_index
+from ingest.store import (
+    IndexStatus,
+    held_metadata,
+    index_status,
+    ingest_lock,
+    store_glossary,
+    sync_index,
+)
 from ingest.web import HeldPage, WebLoader
 
 
@@ -193,15 +201,32 @@ def run_ingest(
             rebuild=rebuild,
             progress=progress,
         )
+        glossary_skipped = _sync_glossary(settings, sources)
     return IngestReport(
         articles=result.articles,
         chunks=result.chunks,
         embedded=result.embedded,
         deleted=result.deleted,
-        skipped=loaded.skipped + conflicts,
+        skipped=loaded.skipped + conflicts + glossary_skipped,
         seconds=time.perf_counter() - started,
         rebuilt=result.rebuilt,
     )
+
+
+def _sync_glossary(
+    settings: StoreSettings, sources: Sequence[Path | str] | None
+) -> list[SourceError]:
+    """Store the corpus folder's glossary with the index when the run read that folder.
+    A malformed glossary is skipped with one line; the one stored before stays."""
+    corpus = settings.corpus_dir.resolve()
+    if sources and not any(not is_url(str(s)) and Path(s).resolve() == corpus for s in sources):
+        return []
+    try:
+        glossary = read_glossary(settings.corpus_dir)
+    except SourceError as error:
+        return [error]
+    store_glossary(settings, dumps(glossary or {}))
+    return []
 
 
 def status(settings: StoreSettings, embedder: Embedder | None = None) -> IndexStatus:

@@ -36,6 +36,7 @@ TAGS = "tags"  # comma-separated
 # renews after every change, so a reader can tell the index moved with one small read.
 MODEL_STAMP = "embedding_model"
 GENERATION = "generation"
+GLOSSARY = "glossary"  # the author's glossary as JSON (ingest/glossary.py)
 
 
 @dataclass(frozen=True)
@@ -162,3 +163,8 @@ def collection_generation(collection: Collection) -> str | None:
     """The token of the last ingest that changed the collection (None before the first)."""
     token = (collection.metadata or {}).get(GENERATION)
     return None if token is None else str(token)
+
+
+def collection_glossary(collection: Collection) -> str:
+    """The glossary stored with the index, as JSON ("" when none)."""
+    return str((collection.metadata or {}).get(GLOSSARY) or "")

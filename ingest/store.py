@@ -30,6 +30,7 @@ from ingest.errors import StoreError
 from ingest.schema import (
     ARTICLE,
     GENERATION,
+    GLOSSARY,
     MODEL_STAMP,
     ORIGIN,
     Chunk,
@@ -191,6 +192,18 @@ def sync_index(
     total = collection.count()
     articles = {a for i, a in held_article.items() if i not in stale_ids} | {c.article for c in new}
     return SyncResult(len(articles), total, len(new), len(stale_ids), rebuilt)
+
+
+def store_glossary(settings: StoreSettings, glossary_json: str) -> bool:
+    """Keep ``glossary_json`` with the index; True when it changed (readers then re-read)."""
+    collection = find_collection(open_client(settings), settings.collection)
+    if collection is None or (collection.metadata or {}).get(GLOSSARY, "") == glossary_json:
+        return False
+    metadata = dict(collection.metadata or {})
+    metadata[GLOSSARY] = glossary_json
+    collection.modify(metadata=metadata)
+    _renew_generation(collection)
+    return True
 
 
 def _renew_generation(collection: Collection) -> None:

@@ -1,0 +1,211 @@
+"""python -m eval calibrate SET.yaml [...] [--corpus DIR] [--out PATH]
+
+Fits the not-covered decision and the hybrid retriever's fusion weight from labelled eval
+cases, and writes them with the figures of the fit next to the index
+(``data_dir/calibration.json``, read by the assistant at start-up).
+
+- **Fusion weight**: the dense ranking's weight in RRF that gives the best MRR over the
+  cases with evidence (a small grid; BM25 keeps weight 1).
+- **Covered or not**: a logistic regression (scikit-learn) over the ``Evidence`` features of
+  every case expecting ``answer`` or ``not_covered`` (urgent cases and hostile requests are
+  decided before retrieval and teach it nothing). The threshold is the one with the best
+  accuracy on 5-fold cross-validated probabilities; its precision and recall of
+  ``not_covered`` are the figures recorded.
+
+Each set is answered on its own blog (its ``corpus:``, or ``--corpus``), so the single-article
+sets and the fixture blog's can be fitted together. Refit when the author labels more
+questions (``python -m eval gaps --to-set`` writes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from assistant.coverage import CALIBRATION_FILE, UNFITTED, Calibration, Evidence, assess
+from assistant.errors import SuppleError
+from assistant.pipeline import Assistant, Searched
+from assistant.retrieve import HybridRetriever
+from assistant.settings import Settings
+from eval.corpora import ensure_index, for_corpus
+from eval.metrics import hit_rank
+from eval.sets import EvalSet, load_set
+from ingest.embed import Embedder
+
+DENSE_WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    set_name: str
+    case_id: str
+    evidence: Evidence
+    covered: bool
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m eval calibrate",
+        description="Fit the not-covered decision and the fusion weight from labelled sets.",
+    )
+    p.add_argument("sets", nargs="+", type=Path, metavar="SET.yaml")
+    p.add_argument("--corpus", type=Path, metavar="DIR", help="answer every set from this blog")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help=f"where to write the fit (default: the data folder's {CALIBRATION_FILE})",
+    )
+    return p
+
+
+def searched_cases(
+    blogs: list[tuple[EvalSet, Settings]], embedder: Embedder
+) -> list[tuple[EvalSet, Assistant, list[tuple[str, Searched]]]]:
+    """Each set's cases that reach retrieval, searched once (query, vector, passages)."""
+    out = []
+    for eval_set, settings in blogs:
+        assistant = Assistant(settings, embedder=embedder, calibration=UNFITTED)
+        found = []
+        for case in eval_set.cases:
+            if case.expect in ("answer", "not_covered"):
+                s = assistant.search(case.question, list(case.history))
+                if isinstance(s, Searched):
+                    found.append((case.id, s))
+        out.append((eval_set, assistant, found))
+    return out
+
+
+def fit_weight(
+    searched: list[tuple[EvalSet, Assistant, list[tuple[str, Searched]]]],
+) -> dict[float, float]:
+    """MRR of each dense weight over the cases with evidence, averaged over the sets."""
+    scores: dict[float, float] = {}
+    for weight in DENSE_WEIGHTS:
+        per_set = []
+        for eval_set, assistant, found in searched:
+            retriever = HybridRetriever(
+                corpus=assistant.retriever.corpus, embedder=assistant.embedder, dense_weight=weight
+            )
+            cases = {c.id: c for c in eval_set.cases}
+            ranks = []
+            for case_id, s in found:
+                case = cases[case_id]
+                if case.expect != "answer" or not case.evidence:
+                    continue
+                passages = retriever.retrieve(s.query, eval_set.k, query_vector=s.vector)
+                rank = hit_rank([p.text for p in passages], case.evidence, eval_set.k)
+                ranks.append(1.0 / rank if rank else 0.0)
+            per_set.append(float(np.mean(ranks)) if ranks else 0.0)
+        scores[weight] = float(np.mean(per_set))
+    return scores
+
+
+def labelled_cases(
+    searched: list[tuple[EvalSet, Assistant, list[tuple[str, Searched]]]], weight: float
+) -> list[Labelled]:
+    """The evidence of every answer/not_covered case, retrieved at the fitted weight."""
+    out: list[Labelled] = []
+    for eval_set, assistant, found in searched:
+        retriever = HybridRetriever(
+            corpus=assistant.retriever.corpus, embedder=assistant.embedder, dense_weight=weight
+        )
+        glossary = retriever.glossary()
+        cases = {c.id: c for c in eval_set.cases}
+        for case_id, s in found:
+            passages = retriever.retrieve(s.query, eval_set.k, query_vector=s.vector)
+            if not passages:
+                continue
+            evidence = assess(s.query, passages, assistant.embedder, s.vector, glossary)
+            out.append(
+                Labelled(eval_set.name, case_id, evidence, cases[case_id].expect == "answer")
+            )
+    return out
+
+
+def fit_decision(cases: list[Labelled]) -> Calibration:
+    """Logistic regression over the features; the threshold of best cross-validated accuracy."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    x = np.array([c.evidence.vector() for c in cases])
+    y = np.array([c.covered for c in cases], dtype=int)
+    if len(set(y)) < 2:
+        raise SuppleError("calibrate needs cases expecting both 'answer' and 'not_covered'")
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+    folds = StratifiedKFold(n_splits=min(5, int(min(np.bincount(y)))), shuffle=True, random_state=0)
+    cv = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
+    best_t, best_acc = 0.5, -1.0
+    for t in np.linspace(0.2, 0.8, 61):
+        acc = float(np.mean((cv >= t) == y))
+        if acc > best_acc + 1e-9:
+            best_t, best_acc = float(t), acc
+    model.fit(x, y)
+    refused = cv < best_t
+    nc_precision = float(np.mean(y[refused] == 0)) if refused.any() else 1.0
+    nc_recall = float(np.mean(refused[y == 0])) if (y == 0).any() else 1.0
+    train_acc = float(np.mean((model.predict_proba(x)[:, 1] >= best_t) == y))
+    return Calibration(
+        features=Evidence.FEATURES,
+        coef=tuple(round(float(c), 5) for c in model.coef_[0]),
+        intercept=round(float(model.intercept_[0]), 5),
+        threshold=round(best_t, 3),
+        fit={
+            "cases": len(cases),
+            "answerable": int(y.sum()),
+            "not_covered": int(len(y) - y.sum()),
+            "cv_accuracy": round(best_acc, 4),
+            "cv_not_covered_precision": round(nc_precision, 4),
+            "cv_not_covered_recall": round(nc_recall, 4),
+            "train_accuracy": round(train_acc, 4),
+        },
+    )
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    args = parser().parse_args(argv)
+    started = time.perf_counter()
+    try:
+        embedder = Embedder()
+        blogs: list[tuple[EvalSet, Settings]] = []
+        for path in args.sets:
+            eval_set = load_set(path)
+            scoped = for_corpus(settings, args.corpus or eval_set.corpus_dir())
+            ensure_index(scoped, embedder)
+            blogs.append((eval_set, scoped))
+        searched = searched_cases(blogs, embedder)
+        weights = fit_weight(searched)
+        weight = max(weights, key=lambda w: (weights[w], -abs(w - 0.5)))
+        cases = labelled_cases(searched, weight)
+        calibration = fit_decision(cases)
+        fit = dict(calibration.fit)
+        fit.update(
+            {
+                "sets": [f"{s.name} ({Path(s.path).name})" for s, _ in blogs],
+                "mrr_by_dense_weight": {str(w): round(m, 4) for w, m in weights.items()},
+                "fitted_at": time.strftime("%Y-%m-%d", time.gmtime()),
+            }
+        )
+        calibration = replace(calibration, hybrid_dense_weight=weight, fit=fit)
+        out = args.out or Path(settings.data_dir) / CALIBRATION_FILE
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(calibration.to_json() + "\n", encoding="utf-8")
+    except SuppleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot write the fit: {exc}", file=sys.stderr)
+        return 2
+    print(
+        json.dumps(
+            {"written": str(out), "seconds": round(time.perf_counter() - started, 1), **fit},
+            indent=2,
+        )
+    )
+    return 0
