@@ -35,6 +35,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
 _POINTS_BACK = re.compile(r"^(this|these|it|they|that|those|then)\b", re.I)
 
 TokenSink = Callable[[str], None]
+LIST_HEADING_SPECIFICITY = 3.0  # a heading naming "mcgill", "faber", "strengthening"
 
 
 class Answerer(Protocol):
@@ -160,9 +161,9 @@ class ExtractiveAnswerer:
         self,
         embedder: Embedder,
         max_quotes: int = 3,
-        passages_considered: int = 3,
+        passages_considered: int = 5,
         max_words: int = 80,
-        lexical_weight: float = 0.4,
+        lexical_weight: float = 0.3,
     ):
         self.vectors = UnitVectors(embedder)
         self.max_quotes = max_quotes
@@ -207,7 +208,7 @@ class ExtractiveAnswerer:
             # an item of a list whose heading names what was asked ("The Big Three > ...")
             parent = {stem(w) for w in words(_parent(p.section))}
             bonus = 0.15 * sum(w for t, w in weights.items() if t in parent) / total
-        score = 0.5 * p.score + 0.5 * float(np.max(sims)) + self.lexical_weight * share
+        score = 0.6 * p.score + 0.4 * float(np.max(sims)) + self.lexical_weight * share
         return Scored(p, found, unit_scores, score + bonus - 0.01 * rank)
 
     def _span(self, s: Scored, form: Form) -> tuple[int, int]:
@@ -260,14 +261,17 @@ class ExtractiveAnswerer:
         primary = max(scored, key=lambda s: s.score)
         chosen = [primary]
         parent = _parent(primary.passage.section)
-        if form in (Form.LIST, Form.STEPS) and parent:
+        # a list's items: the primary's siblings, or its children when it heads the list,
+        # when the list's heading names something specific the question asks about
+        family = {h for h in (parent, primary.passage.section) if h and self._names(h, weights)}
+        if form in (Form.LIST, Form.STEPS) and family:
             # the other items of the same list (retrieved, or added as context), in order
             seen = {primary.passage.chunk_id}
             for r, p in enumerate(passages):
                 if (
                     p.chunk_id not in seen
                     and p.article == primary.passage.article
-                    and _parent(p.section) == parent
+                    and _parent(p.section) in family
                 ):
                     seen.add(p.chunk_id)
                     chosen.append(self._score(p, r, q, weights, form, question))
@@ -287,6 +291,12 @@ class ExtractiveAnswerer:
             quotes[n] = (s.passage, quoted)
             parts.append(self._render(s.passage, quoted, n, whole=start == 0))
         return Draft(" ".join(parts), quotes)
+
+    @staticmethod
+    def _names(heading: str, weights: dict[str, float]) -> bool:
+        """The heading holds one of the question's specific terms (Zipf below 4)."""
+        held = {stem(w) for w in words(heading)}
+        return any(w >= LIST_HEADING_SPECIFICITY + 0.25 and t in held for t, w in weights.items())
 
     @staticmethod
     def _first(s: Scored) -> tuple[int, int]:

@@ -29,7 +29,8 @@ CALIBRATION_FILE = "calibration.json"  # beside the index, in the data folder
 
 # Asking about a quantity: the answer needs a number (English question forms, no topic).
 _QUANTITY = re.compile(
-    r"\bhow (many|often|long|much|far|frequently|soon)\b|\bwhat (number|percentage|amount)\b"
+    r"\bhow (many|often|long|much|far|fast|slow|slowly|quickly|high|deep|hard|heavy|big|"
+    r"frequently|soon)\b|\bwhat (number|percentage|amount)\b"
     r"|\b(times|sets|reps|minutes|seconds|hours|days) (a|per|each) (day|week|session|side)\b",
     re.I,
 )
@@ -60,6 +61,8 @@ class Evidence:
     incidental: float  # similarity to the question of the question without that term
     margin: float  # top cosine minus the second-best passage's
     quantity_unanswered: float  # 1 when it asks how many/long/often and no top passage has a number
+    unknown_specificity: float = 0.0  # the most specific term no indexed passage uses, 0-1
+    unknown_share: float = 0.0  # share of the question's weight in terms no passage uses
     best_index: int = 0  # which passage holds the best share (not a feature)
     terms: tuple[str, ...] = field(default=(), compare=False)
     missing: tuple[str, ...] = field(default=(), compare=False)
@@ -73,6 +76,8 @@ class Evidence:
         "incidental",
         "margin",
         "quantity_unanswered",
+        "unknown_specificity",
+        "unknown_share",
     )
 
     def vector(self) -> list[float]:
@@ -105,6 +110,7 @@ def assess(
     embedder: Embedder,
     query_vector: list[float] | np.ndarray,
     glossary: Glossary | None = None,
+    index_stems: frozenset[str] | None = None,
 ) -> Evidence:
     """The evidence the ``passages`` give for answering ``question`` (already rewritten
     for typos; ``query_vector`` is its embedding)."""
@@ -137,6 +143,13 @@ def assess(
         q = np.asarray(query_vector, dtype=np.float32)
         incidental = float(embedder.encode([variant or "?"])[0] @ q)
     quantity = asks_quantity(question) and not any(has_number(p.text) for p in passages[:3])
+    unknown: list[str] = []
+    if index_stems is not None:
+        unknown = [
+            t
+            for t in weights
+            if t not in index_stems and not alternatives.get(t, set()) & index_stems
+        ]
     return Evidence(
         top_cosine=top,
         best_share=shares[best] if passages else 0.0,
@@ -146,6 +159,8 @@ def assess(
         incidental=incidental,
         margin=top - second,
         quantity_unanswered=1.0 if quantity else 0.0,
+        unknown_specificity=max((weights[t] - 0.25 for t in unknown), default=0.0) / ZIPF_CEILING,
+        unknown_share=sum(weights[t] for t in unknown) / sum(weights.values()) if weights else 0.0,
         best_index=best,
         terms=tuple(weights),
         missing=missing,

@@ -17,12 +17,13 @@ class Form(StrEnum):
 
 
 _LIST = re.compile(
-    r"\b(which|list|name (the|some|a few|all)|what are|what kinds?|what types?|examples?"
+    r"\b(which|list|name (the|some|a few|all)|what are (the|some|good|my|your|a few|common|main)"
+    r"|what kinds?|what types?|examples?"
     r"|options|what else|give me (some|a few)|any (good )?\w+s\b)",
     re.I,
 )
 _STEPS = re.compile(
-    r"\bhow (do|can|should|would|could|to|might) (i|you|we|one|she|he|they)?\b|\bhow to\b"
+    r"\bhow (do|can|should|would|could|might|does) (i|you|we|one|she|he|they|someone)\b|\bhow to\b"
     r"|\bsteps?\b|\bwhat (should|can|could|do) (i|we|you) do\b|\bwhat helps\b"
     r"|\b(fix|treat|get rid of|improve|relieve|ease|stop|prevent)\b",
     re.I,

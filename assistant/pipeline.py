@@ -243,7 +243,14 @@ class Assistant:
         passages = self.retriever.retrieve(
             query, self.settings.k, query_vector=vector, callbacks=self.callbacks
         )
-        evidence = assess(query, passages, self.embedder, vector, self.retriever.glossary())
+        evidence = assess(
+            query,
+            passages,
+            self.embedder,
+            vector,
+            self.retriever.glossary(),
+            vocabulary.stems,
+        )
         return Searched(question, query, vector, passages, evidence)
 
     def _answer(

@@ -84,8 +84,8 @@ class Retriever(Protocol):
         ...
 
     def siblings(self, passages: list[Passage], limit: int) -> list[Passage]:
-        """Passages beside ``passages`` in their lists (same article, same parent section),
-        not among them, in the article's order: the other items of a list or steps."""
+        """Passages beside ``passages`` in their lists (same article, same parent section)
+        or under them, not among them, in the article's order: a list's other items."""
         ...
 
 
@@ -354,6 +354,7 @@ class PassageRetriever(BaseRetriever):
             raise StoreError(STORE_UNAVAILABLE) from exc
         held = {p.chunk_id for p in passages}
         wanted = {(p.article, _parent(p.section)) for p in passages if _parent(p.section)}
+        wanted |= {(p.article, p.section) for p in passages if p.section}  # its own items
         found = [
             d
             for d in snap.docs

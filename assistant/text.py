@@ -74,8 +74,13 @@ def stems(text: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def specificity(word: str) -> float:
     """How much a word says about a topic, 0 (an everyday word) to about 7 (a rare one):
-    ``7 - Zipf frequency`` ("really" 1.0, "knee" 2.7, "piriformis" 5.2)."""
-    return max(0.0, ZIPF_CEILING - zipf_frequency(word, "en"))
+    ``7 - Zipf frequency`` ("really" 1.0, "knee" 2.7, "piriformis" 5.2). A word wordfreq
+    has never seen is most often a typo ("excercises"), so it counts as ``UNSEEN``."""
+    zipf = zipf_frequency(word, "en")
+    return UNSEEN if zipf == 0 else max(0.0, ZIPF_CEILING - zipf)
+
+
+UNSEEN = 3.0  # about a word of Zipf 4: "knee", "diet"
 
 
 def key_terms(text: str) -> list[str]:

@@ -117,12 +117,15 @@ def labelled_cases(
             corpus=assistant.retriever.corpus, embedder=assistant.embedder, dense_weight=weight
         )
         glossary = retriever.glossary()
+        stems = retriever.vocabulary().stems
         cases = {c.id: c for c in eval_set.cases}
         for case_id, s in found:
             passages = retriever.retrieve(s.query, eval_set.k, query_vector=s.vector)
             if not passages:
                 continue
-            evidence = assess(s.query, passages, assistant.embedder, s.vector, glossary)
+            evidence = assess(
+                s.query, passages, assistant.embedder, s.vector, glossary, stems
+            )
             out.append(
                 Labelled(eval_set.name, case_id, evidence, cases[case_id].expect == "answer")
             )
