@@ -20,7 +20,7 @@ from assistant.llm import make_answerer
 from assistant.prompts import load_prompt
 from assistant.questionlog import QuestionLog
 from assistant.retrieve import Retriever, make_retriever
-from assistant.safety import check_question, red_flag, strip_hostile
+from assistant.safety import Safety, red_flag, strip_hostile
 from assistant.settings import Settings
 from assistant.types import Answer, Kind, Turn
 from ingest.embed import Embedder
@@ -81,6 +81,7 @@ class Assistant:
         self.retriever = retriever or make_retriever(settings.retriever, settings, self.embedder)
         # the one place a backend is chosen (assistant/llm.py); unknown names raise BackendError
         self.answerer = answerer or make_answerer(settings, self.embedder)
+        self.safety = Safety(settings, self.embedder)  # red_flags.yaml, patterns + semantic
 
     def chunk_count(self) -> int:
         collection = find_collection(open_client(self.settings), self.settings.collection)
@@ -129,10 +130,13 @@ class Assistant:
         question = self._check(question)
         turns = parse_history(history)
         answer = self._answer(question, turns, on_token)
+        self.safety.remind(answer, question, turns)  # an earlier, unresolved red flag
         answer.latency_ms = (time.perf_counter() - started) * 1000
         if log and self.question_log is not None:
             top = max((p.score for p in answer.passages), default=None)
-            answer.id = self.question_log.record(question, str(answer.kind), top)  # "" on failure
+            # no text kept for urgent and clinician replies (health data; docs/safety.md)
+            private = bool(answer.safety) or answer.kind == Kind.URGENT
+            answer.id = self.question_log.record(question, str(answer.kind), top, private=private)
         return answer
 
     def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
@@ -183,9 +187,10 @@ class Assistant:
     def _answer(
         self, question: str, turns: list[Turn], on_token: TokenSink | None = None
     ) -> Answer:
-        verdict = check_question(question, turns)
+        question_vector = self.embedder.embed_query(question)  # safety's, and often retrieval's
+        verdict = self.safety.check(question, turns, question_vector)
         if verdict is not None:
-            return self._reply(verdict.kind, verdict.prompt)
+            return self._reply(verdict.kind, verdict.prompt, safety=verdict.category)
         question = strip_hostile(question)  # hostile clauses change nothing
         vocabulary = self.retriever.vocabulary()  # current after a re-ingest
         query = vocabulary.rewrite(search_query(question, turns))
@@ -195,7 +200,7 @@ class Assistant:
         # a follow-up whose search query names a red flag ("and with a fever?")
         if turns and query != question and red_flag(query) is not None:
             return self._reply(Kind.URGENT, "urgent")
-        vector = self.embedder.embed_query(query)
+        vector = question_vector if query == question else self.embedder.embed_query(query)
         passages = self.retriever.retrieve(query, self.settings.k, query_vector=vector)
         top = max((p.score for p in passages), default=0.0)
         coverage = assess(query, passages, vocabulary, top, self.embedder, vector)
