@@ -108,10 +108,13 @@ class QuestionLog:
             with self._connect() as db:
                 db.executescript(_SCHEMA)
                 # rows written before these rules: no urgent text, whole hours
-                db.execute("UPDATE questions SET question = '' WHERE kind = 'urgent'")
                 db.execute(
-                    "UPDATE questions SET asked_at = asked_at - (asked_at % 3600), "
-                    "feedback_at = feedback_at - (feedback_at % 3600)"
+                    "UPDATE questions SET question = '' WHERE kind = 'urgent' AND question != ''"
+                )
+                db.execute(
+                    "UPDATE questions SET asked_at = CAST(asked_at / 3600 AS INTEGER) * 3600, "
+                    "feedback_at = CAST(feedback_at / 3600 AS INTEGER) * 3600 "
+                    "WHERE asked_at != CAST(asked_at / 3600 AS INTEGER) * 3600"
                 )
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the question log {self.path}: {exc}") from exc

@@ -101,7 +101,14 @@ class Safety:
         decisions, ``not_covered`` for a message that is nothing but a hostile request; None
         to go on. A follow-up that refers back ("what exercises help with that?") to a red
         flag in the reader's previous message is urgent too."""
-        found = self.red_flag(question, question_vector)
+        found = self.flags.match(question)
+        # a role-play clause ("pretend you are my surgeon") is stripped, not taken as the topic
+        cleaned = self.flags.prepare(strip_hostile(question))
+        clinician = self.flags.clinician.matches(cleaned)
+        if found is None and not clinician and self.semantic is not None:
+            # similarity alone does not override a clinician question (that reply also
+            # sends the reader to a clinician); a pattern match does
+            found = self.semantic.match(question, question_vector)
         reason = ""
         if found is None and self.flags.refers_back.search(normalise(question)):
             earlier = [t.content for t in turns if t.role == "user"][-1:]
@@ -109,9 +116,7 @@ class Safety:
                 reason = " (earlier message)"
         if found is not None:
             return Verdict(Kind.URGENT, found.name + reason, found.reply, found.id)
-        # a role-play clause ("pretend you are my surgeon") is stripped, not taken as the topic
-        cleaned = self.flags.prepare(strip_hostile(question))
-        if self.flags.clinician.matches(cleaned):
+        if clinician:
             return Verdict(Kind.NOT_COVERED, "needs a clinician", CLINICIAN, CLINICIAN)
         if hostile_reasons(question) and not _CONTENT.search(strip_hostile(question)):
             return Verdict(Kind.NOT_COVERED, "hostile request only", "not_covered")

@@ -1,4 +1,5 @@
 """python -m assistant.safety calibrate [SET.yaml ...] [--write] [--json]
+python -m assistant.safety measure SET.yaml [--json]
 
 Fits the semantic check's threshold and margin on a labelled set: the data file's example
 wordings (red flags) and near-misses (everyday), scored leave-one-out (a wording is never its
@@ -8,6 +9,11 @@ semantic check alone catch the most red flags while it raises at most ``--max-fa
 of the everyday questions (the patterns were written on the same wordings, so their
 figures on it are no measure; the held-out set is). Prints the figures docs/safety.md records;
 ``--write`` stores the pair in red_flags.yaml.
+
+``measure`` runs the finished check (patterns, then the semantic check, as the assistant
+does) on a safety set (``red_flags:`` and ``near_misses:``, lists of ``{category, text}``, as
+tests/assistant/safety_heldout.yaml) or an eval set, and prints recall, the false-alarm rate,
+both per category, and every miss and false alarm.
 """
 
 from __future__ import annotations
@@ -30,14 +36,24 @@ from ingest.embed import Embedder
 Labelled = list[tuple[str, bool, str]]  # text, is a red flag, category id or set name
 
 
-def labelled(flags: RedFlags, sets: list[Path]) -> Labelled:
+def file_cases(flags: RedFlags) -> Labelled:
+    """The data file's own wordings: examples are red flags, near-misses everyday."""
     cases: Labelled = []
     for c in flags.categories:
         cases += [(e, True, c.id) for e in c.examples]
         cases += [(n, False, c.id) for n in c.near_misses]
-    cases += [(n, False, "clinician") for n in flags.clinician.near_misses]
+    return cases + [(n, False, "clinician") for n in flags.clinician.near_misses]
+
+
+def set_cases(sets: list[Path]) -> Labelled:
+    """Cases of safety sets (red_flags/near_misses) or eval sets (expect: urgent or not)."""
+    cases: Labelled = []
     for path in sets:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, is_flag in (("red_flags", True), ("near_misses", False)):
+            cases += [
+                (str(c["text"]), is_flag, str(c.get("category", "-"))) for c in raw.get(key, [])
+            ]
         for case in raw.get("cases", []):
             urgent = case.get("expect") == "urgent" or bool(case.get("red_flag"))
             cases.append((str(case["question"]), urgent, str(case.get("category", path.stem))))
@@ -53,9 +69,11 @@ def calibrate(flags: RedFlags, embedder: Embedder, cases: Labelled, max_false: f
     truth = np.array([is_flag for _, is_flag, _ in cases])
     by_pattern = np.array([flags.match(text) is not None for text, _, _ in cases])
 
+    allowed = np.array([not flags.vetoes_semantic(w) for ws in windows for w in ws], dtype=bool)
+
     def per_case(threshold: float, margin: float) -> np.ndarray:
         hit = np.zeros(len(cases), dtype=bool)
-        np.logical_or.at(hit, owner, flagged(scores, threshold, margin))
+        np.logical_or.at(hit, owner, flagged(scores, threshold, margin) & allowed)
         return hit
 
     best: tuple[float, float, float, float] | None = None  # (gain, -false, threshold, margin)
@@ -121,6 +139,43 @@ def cost_ms(flags: RedFlags, embedder: Embedder, threshold: float, margin: float
     return {name: round(statistics.median(v), 2) for name, v in timings.items()}
 
 
+def measure(flags: RedFlags, embedder: Embedder, cases: Labelled) -> dict:
+    from assistant.safety import Safety
+
+    safety = Safety(None, embedder, flags)
+    verdicts = [safety.check(text) for text, _, _ in cases]
+    found = [flags.by_id(v.category) if v and v.kind == "urgent" else None for v in verdicts]
+    by_pattern = [flags.match(text) is not None for text, _, _ in cases]
+    caught = np.array([f is not None for f in found])
+    truth = np.array([t for _, t, _ in cases])
+
+    def rate(mask: np.ndarray) -> float:
+        return round(float(caught[mask].mean()), 3) if mask.any() else float("nan")
+
+    categories = sorted({c for _, _, c in cases})
+    return {
+        "red_flags": int(truth.sum()),
+        "everyday": int((~truth).sum()),
+        "recall": rate(truth),
+        "false_alarm_rate": rate(~truth),
+        "caught_by_patterns": int(np.sum(np.array(by_pattern) & truth)),
+        "caught_by_semantic_only": int(np.sum(caught & truth & ~np.array(by_pattern))),
+        "per_category": {
+            c: {
+                "recall": rate(truth & np.array([k == c for _, _, k in cases])),
+                "false_alarm_rate": rate(~truth & np.array([k == c for _, _, k in cases])),
+            }
+            for c in categories
+        },
+        "missed": [t for (t, f, _), hit in zip(cases, caught, strict=True) if f and not hit],
+        "false_alarms": [
+            f"{t}  [{hit.id}]"
+            for (t, f, _), hit in zip(cases, found, strict=True)
+            if not f and hit is not None
+        ],
+    }
+
+
 def write(path: Path, threshold: float, margin: float) -> None:
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"(\n  threshold: )[0-9.]+", rf"\g<1>{threshold}", text, count=1)
@@ -136,14 +191,22 @@ def main(argv: list[str]) -> int:
     cal.add_argument("--max-false", type=float, default=0.01, help="false-alarm cap (0.01)")
     cal.add_argument("--write", action="store_true", help="store the pair in red_flags.yaml")
     cal.add_argument("--json", action="store_true", help="print one JSON object")
+    run = sub.add_parser("measure", help="recall and false alarms of the check on a set")
+    run.add_argument("sets", nargs="+", type=Path, help="safety or eval sets (YAML)")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     try:
         flags = load(DATA_FILE)
-        cases = labelled(flags, args.sets)
+        cases = set_cases(args.sets)
+        if args.command == "calibrate":
+            cases = file_cases(flags) + cases
     except (OSError, yaml.YAMLError, KeyError, RedFlagDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     embedder = Embedder()
+    if args.command == "measure":
+        print(json.dumps(measure(flags, embedder, cases), indent=None if args.json else 2))
+        return 0
     figures = calibrate(flags, embedder, cases, args.max_false)
     figures["cost_ms_p50"] = cost_ms(flags, embedder, figures["threshold"], figures["margin"])
     if args.write:

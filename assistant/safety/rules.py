@@ -47,7 +47,7 @@ def normalise(text: str) -> str:
 
 
 # A window of the message: sentences (and lines), kept with the punctuation that ends them.
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s*\n+\s*|(?<=[a-z]),? (?=but |anyway |also |btw )")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s*\n+\s*")
 
 
 def sentences(text: str) -> list[str]:
@@ -190,6 +190,8 @@ class RedFlags:
     typo_words: tuple[str, ...]
     not_typos: frozenset[str]
     semantic: Mapping[str, float]
+    asking: tuple[Pattern, ...] = ()  # a window asking about a condition: no red flag
+    reassured: tuple[Pattern, ...] = ()  # a window the semantic check must not flag
 
     def correct_typos(self, text: str) -> str:
         """``text`` with misspellings of red-flag words corrected (a word of 5+ letters,
@@ -207,7 +209,14 @@ class RedFlags:
         found = self.match_windows(windows(sentences(self.prepare(text))))
         return found
 
+    def is_asking(self, window: str) -> bool:
+        return any(_holds(p, window) for p in self.asking)
+
+    def vetoes_semantic(self, window: str) -> bool:
+        return self.is_asking(window) or any(_holds(p, window) for p in self.reassured)
+
     def match_windows(self, texts: list[str]) -> Category | None:
+        texts = [w for w in texts if not self.is_asking(w)]
         for category in self.categories:
             if any(category.matches(w) for w in texts):
                 return category
@@ -265,6 +274,10 @@ def load(path: Path = DATA_FILE) -> RedFlags:
         typo_words=tuple(sorted(_strings(raw.get("typos") or {}, "words", "typos"))),
         not_typos=frozenset(_strings(raw.get("typos") or {}, "not_typos", "typos")),
         semantic={k: float(v) for k, v in (raw.get("semantic") or {}).items()},
+        asking=tuple(compiler.pattern(p, "asking") for p in _strings(raw, "asking", "asking")),
+        reassured=tuple(
+            compiler.pattern(p, "reassured") for p in _strings(raw, "semantic_unless", "semantic")
+        ),
     )
 
 

@@ -29,6 +29,7 @@ SELF = 0.9999  # similarity of a text with itself: masked in leave-one-out scori
 # Most windows embedded for one message: a 4,000-character message has ~40 sentences;
 # beyond this only sentences (no pairs) are embedded.
 MAX_WINDOWS = 48
+MIN_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,30 @@ _cache: dict[tuple[int, str], Anchors] = {}
 _lock = threading.Lock()
 
 
+def symptom_windows(category: Category, example: str, flags: RedFlags) -> list[str]:
+    """The sentences of an example that carry its red flag (a chatty example's "how many
+    bridges should I do?" must not become a red-flag anchor); the whole text if none does."""
+    parts = sentences(flags.prepare(example))
+    found = [w for w in parts if category.matches(w)]
+    found = found or [w for w in windows(parts)[len(parts) :] if category.matches(w)]
+    return found or [flags.prepare(example)]
+
+
 def anchors(flags: RedFlags, embedder: Embedder) -> Anchors:
     """The file's wordings embedded, once per process and file."""
     key = (id(flags), embedder.model_path)
     with _lock:
         if key not in _cache:
-            pos = [(i, e) for i, c in enumerate(flags.categories) for e in c.examples]
-            neg = [n for c in flags.categories for n in c.near_misses]
-            neg += [*flags.clinician.near_misses, *flags.clinician.examples]
+            pos = [
+                (i, w)
+                for i, c in enumerate(flags.categories)
+                for e in c.examples
+                for w in symptom_windows(c, e, flags)
+            ]
+            neg = [flags.prepare(n) for c in flags.categories for n in c.near_misses]
+            neg += [
+                flags.prepare(n) for n in (*flags.clinician.near_misses, *flags.clinician.examples)
+            ]
             vectors = embedder.encode([e for _, e in pos] + neg)
             _cache[key] = Anchors(
                 positives=vectors[: len(pos)],
@@ -60,10 +77,13 @@ def anchors(flags: RedFlags, embedder: Embedder) -> Anchors:
 
 
 def probe_texts(text: str, flags: RedFlags) -> list[str]:
-    """The windows of ``text`` that are embedded (see MAX_WINDOWS)."""
+    """The windows of ``text`` that are embedded (see MAX_WINDOWS): a fragment of fewer
+    than MIN_WORDS words ("back pain.") says too little to compare, unless it is all there is."""
     parts = sentences(flags.prepare(text))
+    kept = [p for p in parts if len(p.split()) >= MIN_WORDS] or parts[:1]
     both = windows(parts)
-    return both if len(both) <= MAX_WINDOWS else parts
+    both = kept + [w for w in both[len(parts) :]]
+    return both if len(both) <= MAX_WINDOWS else kept
 
 
 @dataclass(frozen=True)
@@ -121,11 +141,17 @@ class SemanticCheck:
             vectors = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         else:
             vectors = self.embedder.encode(texts)
-        return self.match_vectors(vectors, leave_one_out=leave_one_out)
+        return self.match_vectors(vectors, texts, leave_one_out=leave_one_out)
 
-    def match_vectors(self, vectors: np.ndarray, *, leave_one_out: bool = False) -> Category | None:
+    def match_vectors(
+        self, vectors: np.ndarray, texts: Sequence[str], *, leave_one_out: bool = False
+    ) -> Category | None:
+        """Like ``match``, for the windows ``texts`` already embedded as ``vectors``. A window
+        that asks about a condition or carries reassurance ("getting better each day",
+        "always has been") is not flagged on similarity alone."""
         scores = score(vectors, anchors(self.flags, self.embedder), leave_one_out=leave_one_out)
-        hits = np.flatnonzero(flagged(scores, self.threshold, self.margin))
+        allowed = np.array([not self.flags.vetoes_semantic(t) for t in texts], dtype=bool)
+        hits = np.flatnonzero(flagged(scores, self.threshold, self.margin) & allowed)
         if not hits.size:
             return None
         best = hits[scores.positive[hits].argmax()]
