@@ -24,7 +24,7 @@ from assistant.llm import make_answerer
 from assistant.prompts import load_prompt
 from assistant.questionlog import QuestionLog
 from assistant.retrieve import Retriever, make_retriever
-from assistant.safety import Verdict, check_question, red_flag, strip_hostile
+from assistant.safety import Safety, Verdict, red_flag, strip_hostile
 from assistant.settings import Settings
 from assistant.types import Answer, Kind, Passage, Turn
 from ingest.embed import Embedder
@@ -98,6 +98,7 @@ class Assistant:
         )
         # the one place a backend is chosen (assistant/llm.py); unknown names raise BackendError
         self.answerer = answerer or make_answerer(settings, self.embedder)
+        self.safety = Safety(settings, self.embedder)  # red_flags.yaml, patterns + semantic
 
     def chunk_count(self) -> int:
         collection = find_collection(open_client(self.settings), self.settings.collection)
@@ -158,10 +159,13 @@ class Assistant:
         question = self._check(question)
         turns = parse_history(history)
         answer = self._answer(question, turns, on_token)
+        self.safety.remind(answer, question, turns)  # an earlier, unresolved red flag
         answer.latency_ms = (time.perf_counter() - started) * 1000
         if log and self.question_log is not None:
             top = max((p.score for p in answer.passages), default=None)
-            answer.id = self.question_log.record(question, str(answer.kind), top)  # "" on failure
+            # no text kept for urgent and clinician replies (health data; docs/safety.md)
+            private = bool(answer.safety) or answer.kind == Kind.URGENT
+            answer.id = self.question_log.record(question, str(answer.kind), top, private=private)
         return answer
 
     def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
@@ -227,7 +231,8 @@ class Assistant:
         """Safety first, then the query, the passages and the evidence they give (or the
         safety verdict that answers before any retrieval)."""
         turns = parse_history(history)
-        verdict = check_question(question, turns)
+        question_vector = self.embedder.embed_query(question)  # safety's, and often retrieval's
+        verdict = self.safety.check(question, turns, question_vector)
         if verdict is not None:
             return verdict
         question = strip_hostile(question)  # hostile clauses change nothing
@@ -239,7 +244,8 @@ class Assistant:
         # a follow-up whose search query names a red flag ("and with a fever?")
         if turns and query != question.lower() and red_flag(query) is not None:
             return Verdict(Kind.URGENT, "follow-up red flag", "urgent")
-        vector = self.embedder.embed_query(query)
+        same = query == question.lower().strip()  # the model is uncased: the same vector
+        vector = question_vector if same else self.embedder.embed_query(query)
         passages = self.retriever.retrieve(
             query, self.settings.k, query_vector=vector, callbacks=self.callbacks
         )
@@ -258,7 +264,7 @@ class Assistant:
     ) -> Answer:
         found = self.search(question, turns)
         if isinstance(found, Verdict):
-            return self._reply(found.kind, found.prompt)
+            return self._reply(found.kind, found.prompt, safety=found.category)
         passages = found.passages
         if not passages or not self.calibration.covered(found.evidence):
             return self._not_covered(passages)

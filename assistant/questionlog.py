@@ -2,13 +2,21 @@
 
 One SQLite file under the data folder. It keeps the question text, the reply's kind, the
 best retrieval score, the time, an answer id, and thumbs up/down: never an IP address, a
-session or anything else about who asked. Rows older than the retention are deleted.
+session or anything else about who asked. Health data stays out (docs/safety.md):
+
+- an urgent or clinician reply keeps no text at all: its kind and the day, nothing else;
+- emails, phone numbers and names given as "my name is ..." / "I'm Sam" are redacted from
+  any other question before it is written;
+- times are rounded down to the hour (to the day for rows without text);
+- rows older than the retention (``SUPPLE_QUESTION_LOG_DAYS``, 30 by default) are deleted.
+
 Turned off with ``SUPPLE_QUESTION_LOG=false``; ``python -m eval gaps --purge`` empties it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import time
 import uuid
@@ -21,6 +29,48 @@ from assistant.settings import Settings
 
 FILE_NAME = "questions.sqlite3"
 DAY = 86_400.0
+HOUR = 3600.0
+# Redactions before a question is stored. Names only as the reader introduces themself
+# ("my name is Ana Lopez", "I'm Sam", "call me Jo"): "I'm" takes a capitalised word only.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d ()./-]{5,}\d(?![\w.])")
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+_NAMED = re.compile(
+    r"(?i:\b(my name is|my name's|name's|call me)\s+)[A-Za-z][\w'-]*(\s+[A-Z][\w'-]*)?"
+)
+_IM = re.compile(r"(?i:\b(i'm|i am|im)\s+)[A-Z][a-z'-]+(\s+[A-Z][a-z'-]+)?\b(?!')")
+# Capitalised words after "I'm" that are no name ("I'm Not sure", "I'm British").
+_NOT_NAMES = frozenset(
+    """not so very really just also still always never now here back new sure sorry tired
+    fine ok okay british english american irish scottish welsh canadian australian a an the
+    in on at trying going doing having getting currently pregnant vegan""".split()
+)
+
+
+def _phone_or_keep(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if _DATE.fullmatch(found.strip()) or sum(ch.isdigit() for ch in found) < 7:
+        return found
+    return "[phone]"
+
+
+def _name_or_keep(match: re.Match[str]) -> str:
+    first = match.group(0)[len(match.group(1)) :].split()[0].lower()
+    return match.group(0) if first in _NOT_NAMES else f"{match.group(1)} [name]"
+
+
+def redact(text: str) -> str:
+    """``text`` without emails, phone numbers and names the reader introduced themself by."""
+    text = _PHONE.sub(_phone_or_keep, _EMAIL.sub("[email]", text))
+    return _IM.sub(_name_or_keep, _NAMED.sub(r"\1 [name]", text))
+
+
+def stored_time(now: float, private: bool) -> float:
+    """The time kept for a row: the hour it was asked in, or the day for a private row."""
+    step = DAY if private else HOUR
+    return (now // step) * step
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id TEXT PRIMARY KEY,
@@ -49,7 +99,7 @@ class LoggedQuestion:
 class QuestionLog:
     """Records questions and feedback; safe to share across threads (one connection a call)."""
 
-    def __init__(self, path: Path, retention_days: float = 90.0) -> None:
+    def __init__(self, path: Path, retention_days: float = 30.0) -> None:
         self.path = Path(path)
         self.retention_days = retention_days
         self._last_prune = 0.0
@@ -57,6 +107,15 @@ class QuestionLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.executescript(_SCHEMA)
+                # rows written before these rules: no urgent text, whole hours
+                db.execute(
+                    "UPDATE questions SET question = '' WHERE kind = 'urgent' AND question != ''"
+                )
+                db.execute(
+                    "UPDATE questions SET asked_at = CAST(asked_at / 3600 AS INTEGER) * 3600, "
+                    "feedback_at = CAST(feedback_at / 3600 AS INTEGER) * 3600 "
+                    "WHERE asked_at != CAST(asked_at / 3600 AS INTEGER) * 3600"
+                )
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the question log {self.path}: {exc}") from exc
         self.prune()
@@ -77,17 +136,28 @@ class QuestionLog:
         finally:
             db.close()
 
-    def record(self, question: str, kind: str, top_score: float | None) -> str:
+    def record(
+        self, question: str, kind: str, top_score: float | None, *, private: bool = False
+    ) -> str:
         """Store one asked question; returns its answer id ("" when the write failed:
-        logging is best effort and never stops a reader's answer)."""
+        logging is best effort and never stops a reader's answer). A ``private`` row (an
+        urgent or clinician reply; any urgent one) keeps no text, no score and only the day."""
         answer_id = uuid.uuid4().hex
         now = time.time()
+        private = private or kind == "urgent"
+        text = "" if private else redact(question)
         try:
             with self._connect() as db:
                 db.execute(
                     "INSERT INTO questions (id, asked_at, question, kind, top_score) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (answer_id, now, question, kind, top_score),
+                    (
+                        answer_id,
+                        stored_time(now, private),
+                        text,
+                        kind,
+                        None if private else top_score,
+                    ),
                 )
             if now - self._last_prune > 3600:
                 self.prune()
@@ -100,7 +170,7 @@ class QuestionLog:
         with self._connect() as db:
             cursor = db.execute(
                 "UPDATE questions SET feedback = ?, feedback_at = ? WHERE id = ?",
-                (1 if liked else -1, time.time(), answer_id),
+                (1 if liked else -1, stored_time(time.time(), False), answer_id),
             )
         return cursor.rowcount > 0
 
@@ -108,8 +178,9 @@ class QuestionLog:
         """Thumbs on the latest answer to ``question`` (the chat knows the text, not the id)."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT id FROM questions WHERE question = ? ORDER BY asked_at DESC LIMIT 1",
-                (question.strip(),),
+                "SELECT id FROM questions WHERE question = ? AND question != '' "
+                "ORDER BY asked_at DESC, rowid DESC LIMIT 1",
+                (redact(question.strip()),),
             ).fetchone()
         return self.feedback(row[0], liked) if row else False
 
@@ -118,7 +189,7 @@ class QuestionLog:
         with self._connect() as db:
             rows = db.execute(
                 "SELECT id, asked_at, question, kind, top_score, feedback FROM questions "
-                "ORDER BY asked_at"
+                "ORDER BY asked_at, rowid"
             ).fetchall()
         return [LoggedQuestion(*row) for row in rows]
 

@@ -52,9 +52,11 @@ class Settings(StoreSettings):
         description="Up to this many passages the dense ranking scans every vector in memory "
         "(exact; 0.34 ms measured at 10k); above it, Chroma's HNSW index (docs/benchmarks.md).",
     )
-    max_question_chars: int = Field(1000, description="Longest question accepted.")
+    max_question_chars: int = Field(
+        4000, description="Longest question accepted (readers tell their story)."
+    )
     max_body_bytes: int = Field(
-        65536, ge=1024, description="Largest /api/ask request body in bytes (HTTP 413 above)."
+        262144, ge=1024, description="Largest /api/ask request body in bytes (HTTP 413 above)."
     )
     rate_per_minute: int = Field(
         20, ge=0, description="Questions per minute one client address may ask the API; 0 = no cap."
@@ -104,5 +106,10 @@ class Settings(StoreSettings):
         "in data_dir/questions.sqlite3 for `python -m eval gaps`; false turns it off.",
     )
     question_log_days: float = Field(
-        90, gt=0, description="Days a logged question is kept before it is deleted."
+        30, gt=0, description="Days a logged question is kept before it is deleted."
+    )
+    red_flag_semantic: bool = Field(
+        True,
+        description="Beside the red-flag patterns, compare the message's sentences with the "
+        "red-flag file's example wordings by embedding (docs/safety.md); false: patterns only.",
     )

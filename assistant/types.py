@@ -73,6 +73,8 @@ class Answer:
     latency_ms: float = 0.0
     note: str = ""  # e.g. why the LLM backend fell back to extractive
     id: str = ""  # the question log's answer id (for thumbs up/down) when the ask was logged
+    safety: str = ""  # the red-flag category id, or "clinician", when the safety layer replied
+    reminder: str = ""  # the earlier, unresolved red flag a reminder line was added for
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -88,4 +90,8 @@ class Answer:
             out["note"] = self.note
         if self.id:
             out["id"] = self.id
+        if self.safety:
+            out["safety"] = self.safety
+        if self.reminder:
+            out["reminder"] = self.reminder
         return out

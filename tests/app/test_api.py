@@ -105,15 +105,15 @@ class TestAsk:
 
     def test_run_oversize_question_is_413(self, client: TestClient) -> None:
         for path in ("/api/ask", "/api/ask/stream"):
-            response = client.post(path, json={"question": "why " * 400})
+            response = client.post(path, json={"question": "w" * 4001})
             assert response.status_code == 413, path
-            assert "limit is 1000" in response.json()["error"]
+            assert "limit is 4000" in response.json()["error"]
 
     def test_run_oversize_body_is_413(self, client: TestClient) -> None:
-        history = [{"role": "user", "content": "x" * 1000}] * 100  # about 100 kB
+        history = [{"role": "user", "content": "x" * 1000}] * 300  # about 300 kB
         response = client.post("/api/ask", json={"question": "hi", "history": history})
         assert response.status_code == 413
-        assert "65536-byte limit" in response.json()["error"]
+        assert "262144-byte limit" in response.json()["error"]
 
 
 class TestAskStream:
@@ -258,7 +258,7 @@ class TestPages:
         assert widget.headers["content-type"].startswith("text/javascript")
         assert "attachShadow" in widget.text
         embed = client.get("/embed")
-        assert 'id="supple-input"' in embed.text and 'maxlength="1000"' in embed.text
+        assert 'id="supple-input"' in embed.text and 'maxlength="4000"' in embed.text
         assert "not medical advice" in embed.text
         assert client.get("/embed/static/embed.js").status_code == 200
         assert "gradio" in client.get("/").text.lower()

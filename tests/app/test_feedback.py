@@ -159,8 +159,8 @@ class TestRefusals:
         assert_one_line(response, 400, says)
 
     def test_run_oversize_body_is_413(self, client: TestClient) -> None:
-        body = {"answer_id": "a", "liked": True, "padding": "x" * 70_000}
-        assert_one_line(client.post("/api/feedback", json=body), 413, "65536-byte limit")
+        body = {"answer_id": "a", "liked": True, "padding": "x" * 270_000}
+        assert_one_line(client.post("/api/feedback", json=body), 413, "262144-byte limit")
 
     def test_run_log_turned_off_says_so(self, assistant: Assistant) -> None:
         assert assistant.question_log is None  # the session's assistant keeps no log

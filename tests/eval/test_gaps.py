@@ -30,7 +30,7 @@ DIET = [
 ]
 SHOES = ["which running shoes are best for flat feet", "what trainers should I buy for flat feet"]
 ANSWERED = "What is fascia?"
-DOSE = "how much ibuprofen can I take"  # refused before retrieval: not a writing gap
+DOSE = "how much ibuprofen can I take"  # clinician reply: logged without its text
 MATTRESS = "best mattress for a bad back?"  # asked in the chat, through gradio_client
 THUMBED = "Which exercises strengthen the gluteus maximus?"  # answered, then thumbed down
 
@@ -93,10 +93,10 @@ def test_the_app_logs_question_kind_and_score_and_nothing_else(app_log: dict[str
         columns = [c[1] for c in db.execute("PRAGMA table_info(questions)")]
     assert columns == ["id", "asked_at", "question", "kind", "top_score", "feedback", "feedback_at"]
     questions = [r[2] for r in rows]
-    assert questions == [*DIET, *SHOES, ANSWERED, DOSE, MATTRESS]  # no warm-up question
+    assert questions == [*DIET, *SHOES, ANSWERED, "", MATTRESS]  # no warm-up question
     by_question = {r[2]: r for r in rows}
     assert by_question[ANSWERED][4] > 0.3  # the best passage's cosine similarity
-    assert by_question[DOSE][4] is None  # refused before retrieval
+    assert by_question[""][3:5] == ("not_covered", None)  # refused before retrieval
 
 
 @pytest.mark.slow

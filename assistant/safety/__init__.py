@@ -1,0 +1,165 @@
+"""The safety layer, run before retrieval: red flags, clinician-only questions, hostile requests.
+
+Red flags are reviewed data (red_flags.yaml: categories, sources, replies, patterns, the
+wordings each must catch and the near-misses it must not); ``rules`` is the engine that reads
+it and ``semantic`` the embedding check beside the patterns. They run on the reader's words,
+never on retrieved text. ``Safety`` is built once per ``Assistant``; the module-level
+``check_question`` and ``red_flag`` are the pattern-only checks for callers without a model.
+docs/safety.md lists the categories, their sources and the measured figures.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.prompts import load_prompt
+from assistant.safety.hostile import _CONTENT, hostile_reasons, scrub_reply, strip_hostile
+from assistant.safety.rules import Category, RedFlags, default, normalise
+from assistant.safety.semantic import SemanticCheck
+from assistant.settings import Settings
+from assistant.types import Answer, Kind, Turn
+from ingest.embed import Embedder
+
+__all__ = [
+    "Safety",
+    "Verdict",
+    "check_question",
+    "correct_typos",
+    "hostile_reasons",
+    "normalise",
+    "red_flag",
+    "scrub_reply",
+    "strip_hostile",
+]
+
+CLINICIAN = "clinician"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: Kind
+    reason: str
+    prompt: str  # the prompt file holding the reply
+    category: str = ""  # the red-flag category id, or "clinician"
+
+
+class Safety:
+    """The checks one ``Assistant`` runs: patterns, and the semantic check when it has a model."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        flags: RedFlags | None = None,
+    ) -> None:
+        self.settings = settings
+        self.flags = flags or default()
+        use_semantic = embedder is not None and (settings is None or settings.red_flag_semantic)
+        self.semantic = SemanticCheck(self.flags, embedder) if use_semantic and embedder else None
+        self._seen: OrderedDict[str, Category | None] = OrderedDict()  # earlier turns' verdicts
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        if self.semantic is not None:
+            self.semantic.warm_up()
+
+    def red_flag(
+        self, text: str, vector: Sequence[float] | np.ndarray | None = None
+    ) -> Category | None:
+        """The red flag ``text`` describes: patterns first, then the semantic check."""
+        found = self.flags.match(text)
+        if found is None and self.semantic is not None:
+            found = self.semantic.match(text, vector)
+        return found
+
+    def _earlier(self, text: str) -> Category | None:
+        """``red_flag`` of an earlier turn, remembered (a conversation re-sends its history)."""
+        with self._lock:
+            if text in self._seen:
+                self._seen.move_to_end(text)
+                return self._seen[text]
+        found = self.red_flag(text)
+        with self._lock:
+            self._seen[text] = found
+            while len(self._seen) > 2048:
+                self._seen.popitem(last=False)
+        return found
+
+    def check(
+        self,
+        question: str,
+        turns: Sequence[Turn] = (),
+        question_vector: Sequence[float] | np.ndarray | None = None,
+    ) -> Verdict | None:
+        """``urgent`` for red flags (prompt ``urgent`` or ``emergency``), ``not_covered`` with
+        the clinician reply for doses, drug choices, own diagnosis and injection or surgery
+        decisions, ``not_covered`` for a message that is nothing but a hostile request; None
+        to go on. A follow-up that refers back ("what exercises help with that?") to a red
+        flag in the reader's previous message is urgent too."""
+        found = self.flags.match(question)
+        # a role-play clause ("pretend you are my surgeon") is stripped, not taken as the topic
+        cleaned = self.flags.prepare(strip_hostile(question))
+        clinician = self.flags.clinician.matches(cleaned)
+        if found is None and not clinician and self.semantic is not None:
+            # similarity alone does not override a clinician question (that reply also
+            # sends the reader to a clinician); a pattern match does
+            found = self.semantic.match(question, question_vector)
+        reason = ""
+        if found is None and self.flags.refers_back.search(normalise(question)):
+            earlier = [t.content for t in turns if t.role == "user"][-1:]
+            if earlier and (found := self._earlier(earlier[0])) is not None:
+                reason = " (earlier message)"
+        if found is not None:
+            return Verdict(Kind.URGENT, found.name + reason, found.reply, found.id)
+        if clinician:
+            return Verdict(Kind.NOT_COVERED, "needs a clinician", CLINICIAN, CLINICIAN)
+        if hostile_reasons(question) and not _CONTENT.search(strip_hostile(question)):
+            return Verdict(Kind.NOT_COVERED, "hostile request only", "not_covered")
+        return None
+
+    def unresolved(self, question: str, turns: Sequence[Turn]) -> Category | None:
+        """A red flag in an earlier user turn that no later user message (nor this question)
+        says has been seen to ("I went to A&E", "the doctor said it's muscular")."""
+        users = [t.content for t in turns if t.role == "user"]
+        for i in range(len(users) - 1, -1, -1):
+            found = self._earlier(users[i])
+            if found is not None:
+                later = [*users[i + 1 :], question]
+                return None if any(self.flags.is_resolved(t) for t in later) else found
+        return None
+
+    def remind(self, answer: Answer, question: str, turns: Sequence[Turn]) -> None:
+        """Puts a one-line reminder above a non-urgent reply when an earlier red flag is
+        unresolved (docs/safety.md): the urgent advice stays visible in the conversation."""
+        if answer.kind == Kind.URGENT or not turns or self.settings is None:
+            return
+        found = self.unresolved(question, turns)
+        if found is None:
+            return
+        line = load_prompt(self.settings.prompts_dir, "urgent_reminder")
+        answer.reminder = found.id
+        answer.text = f"{line}\n\n{answer.text}"
+
+
+_patterns_only = Safety()
+
+
+def correct_typos(text: str) -> str:
+    """``text`` with misspellings of red-flag words corrected (see red_flags.yaml ``typos``)."""
+    return _patterns_only.flags.correct_typos(text)
+
+
+def red_flag(text: str) -> str | None:
+    """The name of the red flag ``text`` describes (patterns only), or None."""
+    found = _patterns_only.flags.match(text)
+    return found.name if found else None
+
+
+def check_question(question: str, history: Sequence[Turn] = ()) -> Verdict | None:
+    """``Safety.check`` with patterns only (no model loaded)."""
+    return _patterns_only.check(question, history)

@@ -1,0 +1,287 @@
+"""The red-flag engine: reads red_flags.yaml (reviewed data) and matches readers' words with it.
+
+The file holds named word groups and, per category, patterns composed from them. A pattern is
+a small language over regular expressions, so a clinician can read it:
+
+- ``{group}`` is any of the group's entries, as a whole word (``{numb}``: numb, tingling ...);
+- ``~N`` between two terms: the second follows the first within N characters;
+- `` & `` joins terms that must all be found, in any order, in the same window;
+- a term starting with ``!`` must not be found (``{fever} & !{fever_gone}``).
+
+Everything else is a regular expression on normalised text (lower case, straight
+apostrophes, one space between words). Patterns are tried on windows of the message: each
+sentence, and each pair of neighbouring sentences, so two symptoms told in one breath or two
+sentences match, and a red flag anywhere in a long message is found, while words from
+unrelated sentences far apart do not add up. Conjuncts are searched one by one (no ``A.*B|B.*A``
+backtracking), so a 4,000-character message costs a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_FILE = Path(__file__).resolve().parent / "red_flags.yaml"
+REPLIES = ("urgent", "emergency")
+_GROUP = re.compile(r"\{([a-z_]+)\}")
+_NEAR = re.compile(r"\s*~(\d+)\s*")
+
+
+class RedFlagDataError(ValueError):
+    """red_flags.yaml is malformed; the message names the category and the field."""
+
+
+def normalise(text: str) -> str:
+    """Lower case, straight apostrophes, one space between words."""
+    text = text.lower().replace("’", "'").replace("‘", "'").replace("`", "'")
+    text = re.sub(r"\bcan not\b", "cannot", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# A window of the message: sentences (and lines), kept with the punctuation that ends them.
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s*\n+\s*")
+
+
+def sentences(text: str) -> list[str]:
+    """The message's sentences (lines count as sentences), in order, without empties."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip(" .!?;,")]
+
+
+def windows(parts: list[str]) -> list[str]:
+    """Each sentence, and each pair of neighbouring sentences."""
+    if len(parts) <= 1:
+        return parts
+    return parts + [f"{a} {b}" for a, b in pairwise(parts)]
+
+
+@dataclass(frozen=True)
+class Term:
+    regex: re.Pattern[str]
+    negated: bool = False
+
+
+Pattern = tuple[Term, ...]  # all must hold (a negated term: must not be found)
+
+
+def _holds(pattern: Pattern, text: str) -> bool:
+    return all(bool(t.regex.search(text)) != t.negated for t in pattern)
+
+
+@dataclass(frozen=True)
+class Category:
+    """One red flag: what it is, why it is urgent, its reply, and how readers say it."""
+
+    id: str
+    name: str
+    what: str
+    why: str
+    source: str
+    reply: str  # the prompt file: "urgent" (urgent care today) or "emergency" (call now)
+    patterns: tuple[Pattern, ...]
+    unless: tuple[Pattern, ...]  # a window these hold in is no red flag of this kind
+    strip: re.Pattern[str] | None  # uses of its words that are no symptom, removed first
+    examples: tuple[str, ...]
+    near_misses: tuple[str, ...]
+
+    def matches(self, window: str) -> bool:
+        probe = self.strip.sub(" ", window) if self.strip else window
+        return any(_holds(p, probe) for p in self.patterns) and not any(
+            _holds(p, probe) for p in self.unless
+        )
+
+
+class Compiler:
+    """Turns the file's pattern strings into regexes, expanding ``{group}`` and ``~N``."""
+
+    def __init__(self, words: Mapping[str, Iterable[str]]) -> None:
+        self.words = {name: [str(w) for w in entries] for name, entries in words.items()}
+
+    def group(self, name: str, where: str) -> str:
+        if name not in self.words:
+            raise RedFlagDataError(f"{where}: unknown word group {{{name}}}")
+        body = "|".join(self._expand(w, where) for w in self.words[name])
+        return rf"(?<![a-z'])(?:{body})(?![a-z])"
+
+    def _expand(self, text: str, where: str) -> str:
+        text = _GROUP.sub(lambda m: self.group(m.group(1), where), text)
+        return _NEAR.sub(lambda m: f".{{0,{m.group(1)}}}", text)
+
+    def term(self, text: str, where: str) -> Term:
+        text = text.strip()
+        negated = text.startswith("!")
+        try:
+            regex = re.compile(self._expand(text.lstrip("! "), where), re.S)
+        except re.error as exc:
+            raise RedFlagDataError(f"{where}: pattern {text!r} is not valid ({exc})") from exc
+        return Term(regex, negated)
+
+    def pattern(self, text: str, where: str) -> Pattern:
+        return tuple(self.term(t, where) for t in text.split(" & "))
+
+
+def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = raw.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RedFlagDataError(f"{where}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _category(raw: Mapping[str, Any], compiler: Compiler) -> Category:
+    where = f"red flag {raw.get('id', '?')}"
+    for key in ("id", "name", "what", "why", "source", "reply"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise RedFlagDataError(f"{where}: '{key}' is missing")
+    if raw["reply"] not in REPLIES:
+        raise RedFlagDataError(f"{where}: reply must be one of {', '.join(REPLIES)}")
+    patterns = tuple(compiler.pattern(p, where) for p in _strings(raw, "patterns", where))
+    examples = _strings(raw, "examples", where)
+    if not patterns or not examples:
+        raise RedFlagDataError(f"{where}: needs patterns and examples")
+    strip = _strings(raw, "strip", where)
+    return Category(
+        id=raw["id"],
+        name=raw["name"],
+        what=" ".join(raw["what"].split()),
+        why=" ".join(raw["why"].split()),
+        source=" ".join(raw["source"].split()),
+        reply=raw["reply"],
+        patterns=patterns,
+        unless=tuple(compiler.pattern(p, where) for p in _strings(raw, "unless", where)),
+        strip=re.compile("|".join(compiler.term(s, where).regex.pattern for s in strip))
+        if strip
+        else None,
+        examples=examples,
+        near_misses=_strings(raw, "near_misses", where),
+    )
+
+
+@dataclass(frozen=True)
+class Clinician:
+    """Questions only a clinician can answer: doses, drug choices, own diagnosis, decisions
+    about injections or surgery; minus questions about exercise or recovery (``unless``)."""
+
+    patterns: tuple[Pattern, ...]
+    unless: tuple[Pattern, ...]
+    examples: tuple[str, ...]
+    near_misses: tuple[str, ...]
+
+    def matches(self, text: str) -> bool:
+        return any(_holds(p, text) for p in self.patterns) and not any(
+            _holds(p, text) for p in self.unless
+        )
+
+
+@dataclass(frozen=True)
+class RedFlags:
+    """The whole file: categories, the clinician rule, typo words, how a flag is resolved."""
+
+    categories: tuple[Category, ...]
+    clinician: Clinician
+    resolved: tuple[Pattern, ...]  # a later user turn saying the reader has been seen
+    refers_back: re.Pattern[str]  # a follow-up about the earlier message ("that", "it")
+    typo_words: tuple[str, ...]
+    not_typos: frozenset[str]
+    semantic: Mapping[str, float]
+    asking: tuple[Pattern, ...] = ()  # a window asking about a condition: no red flag
+    reassured: tuple[Pattern, ...] = ()  # a window the semantic check must not flag
+
+    def correct_typos(self, text: str) -> str:
+        """``text`` with misspellings of red-flag words corrected (a word of 5+ letters,
+        same first letter, difflib ratio >= 0.8): "grion" -> groin, "acident" -> accident."""
+        return re.sub(r"[a-z]+", lambda m: self._corrected(m.group(0)), text)
+
+    def _corrected(self, word: str) -> str:
+        return _corrected(word, self.typo_words, self.not_typos)
+
+    def prepare(self, text: str) -> str:
+        return self.correct_typos(normalise(text))
+
+    def match(self, text: str) -> Category | None:
+        """The first category any window of ``text`` matches, or None."""
+        found = self.match_windows(windows(sentences(self.prepare(text))))
+        return found
+
+    def is_asking(self, window: str) -> bool:
+        return any(_holds(p, window) for p in self.asking)
+
+    def vetoes_semantic(self, window: str) -> bool:
+        return self.is_asking(window) or any(_holds(p, window) for p in self.reassured)
+
+    def match_windows(self, texts: list[str]) -> Category | None:
+        texts = [w for w in texts if not self.is_asking(w)]
+        for category in self.categories:
+            if any(category.matches(w) for w in texts):
+                return category
+        return None
+
+    def is_resolved(self, text: str) -> bool:
+        probe = self.prepare(text)
+        return any(_holds(p, probe) for p in self.resolved)
+
+    def by_id(self, category_id: str) -> Category:
+        return next(c for c in self.categories if c.id == category_id)
+
+
+@lru_cache(maxsize=16384)
+def _corrected(word: str, typo_words: tuple[str, ...], not_typos: frozenset[str]) -> str:
+    if len(word) < 5 or word in not_typos or word in typo_words:
+        return word
+    near = [w for w in typo_words if w[0] == word[0]]
+    match = difflib.get_close_matches(word, near, n=1, cutoff=0.8)
+    return match[0] if match else word
+
+
+def load(path: Path = DATA_FILE) -> RedFlags:
+    """Read and compile the red-flag file; RedFlagDataError names what is wrong."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RedFlagDataError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("categories"), list):
+        raise RedFlagDataError(f"{path}: needs 'words' and 'categories'")
+    compiler = Compiler(raw.get("words") or {})
+    categories = tuple(_category(c, compiler) for c in raw["categories"])
+    ids = [c.id for c in categories]
+    if len(set(ids)) != len(ids):
+        raise RedFlagDataError(f"{path}: category ids repeat")
+    clin = raw.get("clinician") or {}
+    clinician = Clinician(
+        patterns=tuple(
+            compiler.pattern(p, "clinician") for p in _strings(clin, "patterns", "clinician")
+        ),
+        unless=tuple(
+            compiler.pattern(p, "clinician") for p in _strings(clin, "unless", "clinician")
+        ),
+        examples=_strings(clin, "examples", "clinician"),
+        near_misses=_strings(clin, "near_misses", "clinician"),
+    )
+    history = raw.get("history") or {}
+    return RedFlags(
+        categories=categories,
+        clinician=clinician,
+        resolved=tuple(
+            compiler.pattern(p, "history") for p in _strings(history, "resolved", "history")
+        ),
+        refers_back=compiler.term(str(history.get("refers_back", "(?!)")), "history").regex,
+        typo_words=tuple(sorted(_strings(raw.get("typos") or {}, "words", "typos"))),
+        not_typos=frozenset(_strings(raw.get("typos") or {}, "not_typos", "typos")),
+        semantic={k: float(v) for k, v in (raw.get("semantic") or {}).items()},
+        asking=tuple(compiler.pattern(p, "asking") for p in _strings(raw, "asking", "asking")),
+        reassured=tuple(
+            compiler.pattern(p, "reassured") for p in _strings(raw, "semantic_unless", "semantic")
+        ),
+    )
+
+
+@lru_cache(maxsize=4)
+def default(path: Path = DATA_FILE) -> RedFlags:
+    """The file, read once per process."""
+    return load(path)

@@ -1,0 +1,158 @@
+"""The semantic red-flag check: catches wordings no pattern foresaw.
+
+The message's windows (sentences, pairs of neighbouring sentences) are embedded with the
+project's Embedder and compared with the example wordings of red_flags.yaml (the positives)
+and with its near-misses (everyday questions sharing their words, the negatives). A window
+is a red flag when its nearest example is at least ``threshold`` similar **and** at least
+``margin`` closer than its nearest near-miss: a nearest-neighbour rule with the near-misses
+as counter-examples, so "numb on a bike saddle" lands by its twin, not by the saddle-numbness
+examples. Threshold and margin are calibrated (``calibrate``; ``python -m assistant.safety
+calibrate``) and stored in the data file; docs/safety.md has the figures.
+
+The anchors are embedded once per process (about 450 short texts, ~1 s); a one-sentence
+question costs one encode of one text, or none when the caller hands its vector in.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.safety.rules import Category, RedFlags, sentences, windows
+from ingest.embed import Embedder
+
+SELF = 0.9999  # similarity of a text with itself: masked in leave-one-out scoring
+
+# Most windows embedded for one message: a 4,000-character message has ~40 sentences;
+# beyond this only sentences (no pairs) are embedded.
+MAX_WINDOWS = 48
+MIN_WORDS = 4
+
+
+@dataclass(frozen=True)
+class Anchors:
+    positives: np.ndarray  # (n, d) example wordings
+    categories: tuple[int, ...]  # index into RedFlags.categories for each positive
+    negatives: np.ndarray  # (m, d) near-misses
+
+
+_cache: dict[tuple[int, str], Anchors] = {}
+_lock = threading.Lock()
+
+
+def symptom_windows(category: Category, example: str, flags: RedFlags) -> list[str]:
+    """The sentences of an example that carry its red flag (a chatty example's "how many
+    bridges should I do?" must not become a red-flag anchor); the whole text if none does."""
+    parts = sentences(flags.prepare(example))
+    found = [w for w in parts if category.matches(w)]
+    found = found or [w for w in windows(parts)[len(parts) :] if category.matches(w)]
+    return found or [flags.prepare(example)]
+
+
+def anchors(flags: RedFlags, embedder: Embedder) -> Anchors:
+    """The file's wordings embedded, once per process and file."""
+    key = (id(flags), embedder.model_path)
+    with _lock:
+        if key not in _cache:
+            pos = [
+                (i, w)
+                for i, c in enumerate(flags.categories)
+                for e in c.examples
+                for w in symptom_windows(c, e, flags)
+            ]
+            neg = [flags.prepare(n) for c in flags.categories for n in c.near_misses]
+            neg += [
+                flags.prepare(n) for n in (*flags.clinician.near_misses, *flags.clinician.examples)
+            ]
+            vectors = embedder.encode([e for _, e in pos] + neg)
+            _cache[key] = Anchors(
+                positives=vectors[: len(pos)],
+                categories=tuple(i for i, _ in pos),
+                negatives=vectors[len(pos) :],
+            )
+        return _cache[key]
+
+
+def probe_texts(text: str, flags: RedFlags) -> list[str]:
+    """The windows of ``text`` that are embedded (see MAX_WINDOWS): a fragment of fewer
+    than MIN_WORDS words ("back pain.") says too little to compare, unless it is all there is."""
+    parts = sentences(flags.prepare(text))
+    kept = [p for p in parts if len(p.split()) >= MIN_WORDS] or parts[:1]
+    both = windows(parts)
+    both = kept + [w for w in both[len(parts) :]]
+    return both if len(both) <= MAX_WINDOWS else kept
+
+
+@dataclass(frozen=True)
+class Scores:
+    positive: np.ndarray  # best similarity with an example, per window
+    category: np.ndarray  # which category that example belongs to
+    negative: np.ndarray  # best similarity with a near-miss, per window
+
+
+def score(vectors: np.ndarray, found: Anchors, *, leave_one_out: bool = False) -> Scores:
+    pos = vectors @ found.positives.T
+    neg = vectors @ found.negatives.T
+    if leave_one_out:  # a wording is not its own evidence (calibration and tests)
+        pos[pos >= SELF] = -1.0
+        neg[neg >= SELF] = -1.0
+    best = pos.argmax(axis=1)
+    cats = np.asarray(found.categories)[best]
+    return Scores(pos.max(axis=1), cats, neg.max(axis=1) if neg.size else np.zeros(len(pos)))
+
+
+def flagged(scores: Scores, threshold: float, margin: float) -> np.ndarray:
+    return (scores.positive >= threshold) & (scores.positive - scores.negative >= margin)
+
+
+class SemanticCheck:
+    """Nearest-neighbour red-flag check over the data file's wordings."""
+
+    def __init__(
+        self,
+        flags: RedFlags,
+        embedder: Embedder,
+        threshold: float | None = None,
+        margin: float | None = None,
+    ) -> None:
+        self.flags = flags
+        self.embedder = embedder
+        self.threshold = flags.semantic.get("threshold", 0.8) if threshold is None else threshold
+        self.margin = flags.semantic.get("margin", 0.05) if margin is None else margin
+
+    def warm_up(self) -> None:
+        anchors(self.flags, self.embedder)
+
+    def match(
+        self,
+        text: str,
+        vector: Sequence[float] | np.ndarray | None = None,
+        *,
+        leave_one_out: bool = False,
+    ) -> Category | None:
+        """The category of the first window that is a red flag, or None."""
+        texts = probe_texts(text, self.flags)
+        if not texts:
+            return None
+        if vector is not None and len(texts) == 1:
+            vectors = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        else:
+            vectors = self.embedder.encode(texts)
+        return self.match_vectors(vectors, texts, leave_one_out=leave_one_out)
+
+    def match_vectors(
+        self, vectors: np.ndarray, texts: Sequence[str], *, leave_one_out: bool = False
+    ) -> Category | None:
+        """Like ``match``, for the windows ``texts`` already embedded as ``vectors``. A window
+        that asks about a condition or carries reassurance ("getting better each day",
+        "always has been") is not flagged on similarity alone."""
+        scores = score(vectors, anchors(self.flags, self.embedder), leave_one_out=leave_one_out)
+        allowed = np.array([not self.flags.vetoes_semantic(t) for t in texts], dtype=bool)
+        hits = np.flatnonzero(flagged(scores, self.threshold, self.margin) & allowed)
+        if not hits.size:
+            return None
+        best = hits[scores.positive[hits].argmax()]
+        return self.flags.categories[int(scores.category[best])]

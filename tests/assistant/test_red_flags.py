@@ -1,0 +1,251 @@
+"""The red-flag file as a safety suite: every example wording is urgent with its category's
+reply, every near-miss goes on to the articles; the file is well formed; the semantic check
+generalises (scored leave-one-out, a wording never its own anchor); long and mixed messages,
+earlier turns, and what the reader sees through the whole assistant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.errors import QuestionTooLong
+from assistant.pipeline import Assistant
+from assistant.prompts import load_prompt
+from assistant.questionlog import FILE_NAME, QuestionLog
+from assistant.safety import Safety
+from assistant.safety.rules import RedFlagDataError, default, load
+from assistant.safety.semantic import probe_texts
+from assistant.settings import PROMPTS_DIR, Settings
+from assistant.types import Kind, Turn
+from ingest.embed import Embedder
+from tests.conftest import make_settings
+
+FLAGS = default()
+EXAMPLES = [(c.id, e) for c in FLAGS.categories for e in c.examples]
+NEAR_MISSES = [(c.id, n) for c in FLAGS.categories for n in c.near_misses] + [
+    ("clinician", n) for n in FLAGS.clinician.near_misses
+]
+
+
+def case_id(case: tuple[str, str]) -> str:
+    return f"{case[0]}:{case[1][:40]}"
+
+
+class Batched(Embedder):
+    """The real model, with every case's windows encoded in one batch up front."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__()
+        self.memo = dict(zip(texts, super().encode(texts), strict=True))
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.memo))
+        if missing:
+            self.memo.update(zip(missing, super().encode(missing), strict=True))
+        return np.stack([self.memo[t] for t in texts]) if texts else super().encode([])
+
+
+@pytest.fixture(scope="module")
+def safety(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Safety:
+    texts = [t for _, t in EXAMPLES + NEAR_MISSES] + list(FLAGS.clinician.examples)
+    windows = list(dict.fromkeys(w for t in texts for w in probe_texts(t, FLAGS)))
+    checker = Safety(make_settings(tmp_path_factory.mktemp("safety")), Batched(windows))
+    checker.warm_up()
+    return checker
+
+
+@pytest.fixture(scope="module")
+def left_out(safety: Safety) -> dict[str, str | None]:
+    """Every wording's semantic verdict with itself left out of the anchors: one batch."""
+    texts = [t for _, t in EXAMPLES + NEAR_MISSES]
+    windows = [probe_texts(t, FLAGS) for t in texts]
+    assert safety.semantic is not None
+    vectors = safety.semantic.embedder.encode([w for ws in windows for w in ws])
+    verdicts: dict[str, str | None] = {}
+    start = 0
+    for text, ws in zip(texts, windows, strict=True):
+        found = safety.semantic.match_vectors(
+            vectors[start : start + len(ws)], ws, leave_one_out=True
+        )
+        verdicts[text] = found.id if found else None
+        start += len(ws)
+    return verdicts
+
+
+# --- the file ------------------------------------------------------------------------------
+
+
+def test_the_file_holds_twelve_categories_with_sources_and_replies() -> None:
+    assert len(FLAGS.categories) >= 12
+    for category in FLAGS.categories:
+        assert category.what and category.why and category.source, category.id
+        assert category.reply in ("urgent", "emergency")
+        assert load_prompt(PROMPTS_DIR, category.reply)
+    assert {"urgent", "emergency"} == {c.reply for c in FLAGS.categories}
+
+
+def test_the_suite_holds_at_least_250_red_flags_and_250_near_misses() -> None:
+    assert len(EXAMPLES) >= 250 and len(NEAR_MISSES) >= 250
+    buried = [t for _, t in EXAMPLES if len(t) > 150]
+    others = [t for _, t in EXAMPLES if t.lower().startswith(("my mum", "my dad", "my husband"))]
+    assert len(buried) >= 12 and len(others) >= 5
+
+
+def test_a_broken_file_names_what_is_wrong(tmp_path: Path) -> None:
+    bad = tmp_path / "red_flags.yaml"
+    bad.write_text(
+        "words: {pain: [pain]}\ncategories:\n- {id: x, name: x, what: x, why: x, source: x,"
+        " reply: urgent, patterns: ['{pian}'], examples: [x]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RedFlagDataError, match=r"red flag x: unknown word group \{pian\}"):
+        load(bad)
+    bad.write_text("categories: [{id: y, reply: soon}]\n", encoding="utf-8")
+    with pytest.raises(RedFlagDataError, match="red flag y: 'name' is missing"):
+        load(bad)
+
+
+# --- every wording -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", EXAMPLES, ids=case_id)
+def test_example_wording_is_urgent_with_its_reply(safety: Safety, case: tuple[str, str]) -> None:
+    _, text = case
+    verdict = safety.check(text)
+    assert verdict is not None and verdict.kind == Kind.URGENT, text
+    assert verdict.prompt == FLAGS.by_id(verdict.category).reply
+
+
+@pytest.mark.parametrize("case", NEAR_MISSES, ids=case_id)
+def test_near_miss_is_not_urgent(safety: Safety, case: tuple[str, str]) -> None:
+    verdict = safety.check(case[1])
+    assert verdict is None or verdict.kind != Kind.URGENT, (case, verdict)
+
+
+def test_the_patterns_alone_catch_every_example_and_no_near_miss() -> None:
+    missed = [t for _, t in EXAMPLES if FLAGS.match(t) is None]
+    raised = [t for _, t in NEAR_MISSES if FLAGS.match(t) is not None]
+    assert (missed, raised) == ([], [])
+
+
+def test_the_semantic_check_generalises_left_one_out(left_out: dict[str, str | None]) -> None:
+    """Recall first; calibrated for at most 1% false alarms over these and the eval sets'
+    everyday questions (docs/safety.md has the measured figures: 0.68 and 3 of 272 here)."""
+    recall = np.mean([left_out[t] is not None for _, t in EXAMPLES])
+    false = np.mean([left_out[t] is not None for _, t in NEAR_MISSES])
+    assert recall >= 0.6 and false <= 0.015, (recall, false)
+
+
+# --- clinician -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", FLAGS.clinician.examples)
+def test_clinician_example_gets_the_clinician_reply(safety: Safety, text: str) -> None:
+    verdict = safety.check(text)
+    assert verdict is not None and verdict.prompt in ("clinician", "urgent", "emergency"), text
+    if verdict.kind != Kind.URGENT:
+        assert (verdict.kind, verdict.prompt) == (Kind.NOT_COVERED, "clinician")
+
+
+@pytest.mark.parametrize("text", FLAGS.clinician.near_misses)
+def test_exercise_or_recovery_question_goes_on_to_the_articles(safety: Safety, text: str) -> None:
+    assert safety.check(text) is None, text
+
+
+# --- long and mixed messages, earlier turns ------------------------------------------------
+
+CHATTER = (
+    "I have been reading the blog for a while and doing the glute bridges most mornings. "
+    "My hips feel looser and I can sit at my desk longer than before. "
+    "I also started walking after lunch and stretching my hip flexors in the evening. "
+)
+
+
+def long_message(flag: str, length: int = 4000) -> str:
+    head = (CHATTER * 40)[: (length - len(flag)) // 2].rsplit(" ", 1)[0] + " "
+    tail = " " + (CHATTER * 40)[: length - len(head) - len(flag) - 1].rsplit(" ", 1)[0]
+    return (head + flag + tail)[:length]
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "Then on Sunday I got a sudden tearing pain between my shoulder blades, the worst ever, and felt faint.",
+        "Since Tuesday the area between my legs feels numb and I can't feel when I need to pee.",
+        "My left calf has been red, hot and swollen since the flight home.",
+    ],
+)
+def test_a_red_flag_buried_in_a_long_message_wins(safety: Safety, flag: str) -> None:
+    message = long_message(flag)
+    assert 3900 <= len(message) <= 4000 and flag in message
+    verdict = safety.check(message)
+    assert verdict is not None and verdict.kind == Kind.URGENT
+
+
+def test_a_long_everyday_message_is_not_urgent(safety: Safety) -> None:
+    message = long_message("Which exercise strengthens the gluteus medius best?")
+    assert safety.check(message) is None
+
+
+def test_an_unresolved_earlier_red_flag_is_remembered(safety: Safety) -> None:
+    earlier = [
+        Turn("user", "my calf is swollen and hot after a long flight"),
+        Turn("assistant", "..."),
+    ]
+    found = safety.unresolved("which stretches help my hips?", earlier)
+    assert found is not None and found.id == "dvt_pe"
+    seen = [*earlier, Turn("user", "I went to A&E and they said it's fine"), Turn("assistant", "")]
+    assert safety.unresolved("which stretches help my hips?", seen) is None
+    assert safety.unresolved("the doctor said it was nothing, which stretches?", earlier) is None
+
+
+# --- through the whole assistant: what the reader sees -------------------------------------
+
+
+def test_an_emergency_gets_the_emergency_number_reply(assistant: Assistant) -> None:
+    answer = assistant.ask("the side of my mum's face is drooping and her speech is slurred")
+    assert answer.kind == Kind.URGENT and "emergency number now" in answer.text
+    assert answer.to_dict()["safety"] == "stroke" and answer.passages == []
+    assert "not medical advice" in answer.disclaimer
+
+
+def test_a_later_ordinary_question_carries_a_reminder(assistant: Assistant) -> None:
+    history = [
+        {"role": "user", "content": "since this morning I can't pee properly and my back aches"},
+        {"role": "assistant", "content": "Please call your local emergency number now."},
+    ]
+    answer = assistant.ask("Which exercises strengthen the gluteus maximus?", history)
+    assert answer.kind == Kind.ANSWER and answer.citations
+    assert answer.text.startswith("Reminder: earlier you described symptoms")
+    assert answer.to_dict()["reminder"] == "cauda_equina_bladder_bowel"
+    plain = assistant.ask("Which exercises strengthen the gluteus maximus?")
+    assert "Reminder" not in plain.text and "reminder" not in plain.to_dict()
+
+
+def test_4000_characters_are_answered_and_4001_get_one_line(assistant: Assistant) -> None:
+    message = long_message("Which exercise strengthens the gluteus medius best?")
+    assert len(message) == 4000
+    assert assistant.ask(message).kind in (Kind.ANSWER, Kind.NOT_COVERED)
+    with pytest.raises(
+        QuestionTooLong, match=r"^The question is 4001 characters long; the limit is 4000\.$"
+    ):
+        assistant.ask(message + "?")
+
+
+def test_the_log_after_urgent_questions_holds_no_symptom_text(
+    indexed_settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    log = QuestionLog(tmp_path / FILE_NAME)
+    asking = Assistant(indexed_settings, embedder=embedder, question_log=log)
+    urgent = [t for _, t in EXAMPLES[::25]]
+    clinician = ["How many mg of naproxen for back pain? My name is Ana, ana@example.com"]
+    for text in [*urgent, *clinician]:
+        asking.ask(text)
+    rows = log.questions()
+    assert len(rows) == len(urgent) + 1 and {r.question for r in rows} == {""}
+    assert {r.kind for r in rows} == {"urgent", "not_covered"}
+    content = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    for word in (b"bladder", b"numb", b"calf", b"naproxen", b"ana@example.com", b"chest"):
+        assert word not in content.lower(), word
