@@ -17,12 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant.glossary import Glossary
 from assistant.text import ZIPF_CEILING, stem, weighted_terms, words
 from assistant.types import Passage
-from ingest.embed import Embedder
 
 SHIPPED_CALIBRATION = Path(__file__).resolve().parent / "calibration.json"
 CALIBRATION_FILE = "calibration.json"  # beside the index, in the data folder
@@ -58,7 +55,6 @@ class Evidence:
     best_cosine: float  # cosine of that passage
     article_share: float  # the same share for the best article's retrieved passages together
     missing_specificity: float  # the most specific term the best passage lacks, 0-1
-    incidental: float  # similarity to the question of the question without that term
     margin: float  # top cosine minus the second-best passage's
     quantity_unanswered: float  # 1 when it asks how many/long/often and no top passage has a number
     unknown_specificity: float = 0.0  # the most specific term no indexed passage uses, 0-1
@@ -73,10 +69,8 @@ class Evidence:
         "best_cosine",
         "article_share",
         "missing_specificity",
-        "incidental",
         "margin",
         "quantity_unanswered",
-        "unknown_specificity",
         "unknown_share",
     )
 
@@ -107,13 +101,11 @@ def _share(weights: dict[str, float], present: set[str]) -> float:
 def assess(
     question: str,
     passages: list[Passage],
-    embedder: Embedder,
-    query_vector: list[float] | np.ndarray,
     glossary: Glossary | None = None,
     index_stems: frozenset[str] | None = None,
 ) -> Evidence:
     """The evidence the ``passages`` give for answering ``question`` (already rewritten
-    for typos; ``query_vector`` is its embedding)."""
+    for typos); ``index_stems``: every stem the index holds."""
     glossary = glossary or Glossary()
     weights = weighted_terms(question)
     # a term at specificity 0 still counts a little, so "back" in "back pain" is not nothing
@@ -134,14 +126,6 @@ def assess(
     article_share = max((_share(weights, h) for h in by_article.values()), default=0.0)
     missing = tuple(t for t in weights if not passages or t not in held_by[best])
     missing_spec = max((weights[t] - 0.25 for t in missing), default=0.0) / ZIPF_CEILING
-    incidental = 1.0
-    if missing:
-        most = max(missing, key=lambda t: weights[t])
-        variant = " ".join(
-            w for w in re.findall(r"[a-z0-9']+", question.lower()) if stem(w) != most
-        )
-        q = np.asarray(query_vector, dtype=np.float32)
-        incidental = float(embedder.encode([variant or "?"])[0] @ q)
     quantity = asks_quantity(question) and not any(has_number(p.text) for p in passages[:3])
     unknown: list[str] = []
     if index_stems is not None:
@@ -156,7 +140,6 @@ def assess(
         best_cosine=cosines[best] if passages else 0.0,
         article_share=article_share,
         missing_specificity=missing_spec,
-        incidental=incidental,
         margin=top - second,
         quantity_unanswered=1.0 if quantity else 0.0,
         unknown_specificity=max((weights[t] - 0.25 for t in unknown), default=0.0) / ZIPF_CEILING,

@@ -249,14 +249,7 @@ class Assistant:
         passages = self.retriever.retrieve(
             query, self.settings.k, query_vector=vector, callbacks=self.callbacks
         )
-        evidence = assess(
-            query,
-            passages,
-            self.embedder,
-            vector,
-            self.retriever.glossary(),
-            vocabulary.stems,
-        )
+        evidence = assess(query, passages, self.retriever.glossary(), vocabulary.stems)
         return Searched(question, query, vector, passages, evidence)
 
     def _answer(

@@ -123,9 +123,7 @@ def labelled_cases(
             passages = retriever.retrieve(s.query, eval_set.k, query_vector=s.vector)
             if not passages:
                 continue
-            evidence = assess(
-                s.query, passages, assistant.embedder, s.vector, glossary, stems
-            )
+            evidence = assess(s.query, passages, glossary, stems)
             out.append(
                 Labelled(eval_set.name, case_id, evidence, cases[case_id].expect == "answer")
             )
