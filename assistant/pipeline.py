@@ -204,7 +204,7 @@ class Assistant:
         draft = self.answerer.draft(
             question, passages, vector, list(coverage.terms), query=query, on_token=on_token
         )
-        text, citations = finalize(draft, passages)
+        text, citations = finalize(draft, passages, self.settings.public_url)
         if not citations:
             return self._reply(Kind.NOT_COVERED, "not_covered", passages=passages)
         return Answer(

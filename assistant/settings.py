@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ingest.settings import StoreSettings
 
@@ -29,6 +29,14 @@ class Settings(StoreSettings):
     port: int = Field(7860, description="Port `python app.py` listens on.")
     allowed_origins: str = Field(
         "", description="Comma-separated origins allowed to embed the widget and call the API."
+    )
+    public_url: str = Field(
+        "",
+        description="This app's public address (https://ask.blog.example): citations of an "
+        "article without a url link to PUBLIC_URL/articles/<slug>; empty = relative links.",
+    )
+    blog_url: str = Field(
+        "", description="The blog's home page, linked from the app's /articles/<slug> pages."
     )
     prompts_dir: Path = Field(PROMPTS_DIR, description="Folder of prompt files.")
     retriever: str = Field(
@@ -106,3 +114,11 @@ class Settings(StoreSettings):
     question_log_days: float = Field(
         90, gt=0, description="Days a logged question is kept before it is deleted."
     )
+
+    @field_validator("public_url", "blog_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.lower().startswith(("https://", "http://")):
+            raise ValueError(f"'{value}' is not an http(s) address like https://ask.blog.example")
+        return value

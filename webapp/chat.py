@@ -1,0 +1,221 @@
+"""The Gradio chat at ``/``: how a reply reads, and the page around the conversation.
+
+A reply is Markdown (Gradio renders it and sanitizes any HTML): the answer first, an urgent
+reply marked as such, then the sources as compact cards in a collapsible block (title,
+section, the quote, a link that opens the article at the quoted words), then the disclaimer.
+A question the articles do not cover ends with links to the 2-3 closest articles.
+Every reader or article text is escaped first, so it shows as text and never runs as HTML.
+
+The page fills the window (the conversation grows, the question box stays at the bottom);
+the greeting, the example questions and "what I can help with" come from the indexed
+articles (``assistant.catalog``) and the files in ``prompts/``, read when the chat is built.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.catalog import SECTION_SEPARATOR, ArticleInfo, article_href, read_catalog
+from assistant.errors import SuppleError
+from assistant.pipeline import Assistant
+from assistant.prompts import load_prompt
+from assistant.types import Answer, Citation, Kind, Passage
+from webapp.security import RateLimiter
+
+TITLE = "Supple — ask the articles"
+# Chat replies served at once (Gradio's default is 1: readers queue one behind another).
+# Measured with 50 readers on 2 cores, docs/reliability.md.
+CHAT_CONCURRENCY = 4
+CSS = Path(__file__).resolve().parent / "static" / "chat.css"
+CLOSEST_ARTICLES = 3  # links under a "not covered" reply
+EXAMPLES = 3
+_QUESTION_WORD = re.compile(r"\b(How|Why|What|When|Which|Who|Can|Does|Do|Is|Are|Should)\b .+")
+
+
+def _escape_md(text: str) -> str:
+    """Reader- or article-supplied text shown as text, never run as HTML."""
+    return html.escape(text, quote=False)
+
+
+def _link(text: str, href: str) -> str:
+    """A Markdown link whose text cannot close it early and whose URL cannot break out."""
+    label = re.sub(r"([\[\]\\])", r"\\\1", _escape_md(text))
+    return f"[{label}](<{href.replace('<', '%3C').replace('>', '%3E')}>)"
+
+
+def source_card(citation: Citation) -> str:
+    """One source, compact: its number, the article's title as a link to the quoted words,
+    the section it stands in (its innermost heading), the quote."""
+    name = _link(citation.title, citation.url) if citation.url else _escape_md(citation.title)
+    section = citation.section.split(SECTION_SEPARATOR)[-1] if citation.section else ""
+    where = f" · _{_escape_md(section)}_" if section else ""
+    return f"**[{citation.n}]** {name}{where}\n> “{_escape_md(citation.text)}”"
+
+
+def closest_articles(passages: list[Passage], public_url: str = "") -> list[tuple[str, str]]:
+    """(title, href) of the distinct articles of the retrieved passages, best first."""
+    seen: dict[str, tuple[str, str]] = {}
+    for p in passages:
+        if p.article and p.article not in seen:
+            seen[p.article] = (p.title or p.article, article_href(p.article, p.url, public_url))
+    return list(seen.values())[:CLOSEST_ARTICLES]
+
+
+def render_answer(answer: Answer, public_url: str = "", help_label: str = "") -> str:
+    """The chat message: the reply, the source cards, the disclaimer."""
+    text = _escape_md(answer.text)
+    if answer.kind == Kind.URGENT:  # first, and unlike any other reply (chat.css)
+        text = f'<div class="supple-urgent">\n\n⚠️ **{text}**\n\n</div>'
+    parts = [text]
+    if answer.note:
+        parts.append(f"_{_escape_md(answer.note)}_")
+    if answer.citations:
+        cards = "\n\n".join(source_card(c) for c in answer.citations)
+        parts.append(
+            f'<details open class="supple-sources">\n<summary>Sources ({len(answer.citations)})'
+            f"</summary>\n\n{cards}\n\n</details>"
+        )
+    if answer.kind == Kind.NOT_COVERED:
+        closest = closest_articles(answer.passages, public_url)
+        if closest:
+            links = "\n".join(f"- {_link(title, href)}" for title, href in closest)
+            parts.append(f"**{_escape_md(help_label or 'What I can help with')}**\n\n{links}")
+    parts.append(f"<sub>{_escape_md(answer.disclaimer)}</sub>")
+    return "\n\n".join(parts)
+
+
+def example_questions(catalog: list[ArticleInfo], template: str, n: int = EXAMPLES) -> list[str]:
+    """Questions from the articles themselves: a heading that asks one ("...: How weak X
+    cause Y") first, then the template filled with each article's tags; one article after
+    another, newest first, so every article gets a turn."""
+    per_article: list[list[str]] = []
+    for article in catalog:
+        asked = [
+            m.group(0).rstrip(" ?.") + "?"
+            for h in article.sections
+            if (m := _QUESTION_WORD.search(h))
+        ]
+        tags = [template.replace("{topic}", tag) for tag in article.tags]
+        per_article.append(asked + tags)
+    out: list[str] = []
+    for row in range(max((len(q) for q in per_article), default=0)):
+        for questions in per_article:
+            if row < len(questions) and questions[row] not in out:
+                out.append(questions[row])
+    return out[:n]
+
+
+def intro(catalog: list[ArticleInfo], greeting: str, help_label: str, public_url: str) -> str:
+    """What the empty chat shows: the greeting and the indexed articles, as links."""
+    lines = [_escape_md(greeting)]
+    if catalog:
+        listed = "\n".join(
+            f"- {_link(a.title, article_href(a.slug, a.url, public_url))}" for a in catalog[:8]
+        )
+        more = f"\n- … and {len(catalog) - 8} more" if len(catalog) > 8 else ""
+        lines.append(f"{_escape_md(help_label)}:\n\n{listed}{more}")
+    return "\n\n".join(lines)
+
+
+def _history(messages: list[Any]) -> list[dict[str, str]]:
+    turns = []
+    for m in messages or []:
+        role = m.get("role") if isinstance(m, dict) else getattr(m, "role", None)
+        content = m.get("content") if isinstance(m, dict) else getattr(m, "content", None)
+        if isinstance(content, list):  # Gradio 6: a list of content parts
+            content = " ".join(
+                str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content
+            )
+        if role in ("user", "assistant") and isinstance(content, str):
+            turns.append({"role": role, "content": content})
+    return turns
+
+
+def _catalog(assistant: Assistant) -> list[ArticleInfo]:
+    try:
+        return read_catalog(assistant.settings)
+    except SuppleError:  # no index yet, or the store is away: the chat still opens
+        return []
+
+
+def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.Blocks:
+    settings = assistant.settings
+    public_url = settings.public_url
+    catalog = _catalog(assistant)
+    help_label = load_prompt(settings.prompts_dir, "chat_help")
+    greeting = load_prompt(settings.prompts_dir, "chat_intro")
+    disclaimer = load_prompt(settings.prompts_dir, "disclaimer")
+
+    def respond(message: str, history: list[Any], request: gr.Request) -> Iterator[str]:
+        client = getattr(getattr(request, "client", None), "host", None)
+        wait = limiter.check(client) if limiter and client else None
+        if wait is not None:  # the same per-reader caps as the HTTP API
+            yield f"⚠️ Too many questions from your address; please try again in {wait} seconds."
+            return
+        try:
+            text = ""
+            for part in assistant.stream(message, _history(history)):
+                if isinstance(part, Answer):
+                    yield render_answer(part, public_url, help_label)
+                else:
+                    text += part
+                    yield _escape_md(text)
+        except SuppleError as error:
+            yield f"⚠️ {_escape_md(str(error))}"
+
+    def record_feedback(messages: list[Any], data: gr.LikeData) -> None:
+        """Thumbs up/down on a reply: stored against the question before it (no identity)."""
+        index = data.index[0] if isinstance(data.index, tuple | list) else data.index
+        asked = [t for t in _history(messages[: int(index)]) if t["role"] == "user"]
+        if assistant.question_log is not None and asked and isinstance(data.liked, bool):
+            assistant.question_log.feedback_for_question(asked[-1]["content"], data.liked)
+
+    placeholder = intro(catalog, greeting, help_label, public_url)
+    placeholder += f"\n\n<sub>{_escape_md(disclaimer)}</sub>"  # the page's one disclaimer
+    with gr.Blocks(title=TITLE, fill_height=True) as chat:
+        with gr.Row(elem_id="supple-header", equal_height=True):
+            gr.Markdown(
+                f'**{TITLE}** <span class="supple-owner">· [Embed this chat on your blog]'
+                "(/embed/snippet) · [HTTP API](/docs)</span>",
+                elem_id="supple-title",
+            )
+            new_chat = gr.Button(
+                "New conversation", size="sm", variant="secondary", scale=0, min_width=150
+            )
+        chatbot = gr.Chatbot(
+            show_label=False,
+            feedback_options=("Like", "Dislike"),
+            placeholder=placeholder,
+            height="100%",
+            scale=1,
+            buttons=["copy"],
+            elem_id="supple-chat",
+        )
+        chatbot.like(record_feedback, [chatbot], None, api_name="feedback")
+        interface = gr.ChatInterface(
+            respond,
+            chatbot=chatbot,
+            api_name="chat",
+            examples=example_questions(catalog, load_prompt(settings.prompts_dir, "chat_example"))
+            or None,
+            run_examples_on_click=True,
+            cache_examples=False,
+            concurrency_limit=CHAT_CONCURRENCY,
+            fill_height=True,
+        )
+        # ChatInterface keeps the conversation in two states besides the chatbot: all three
+        # are emptied, as its own clear (trash) button does, but as a labelled button.
+        new_chat.click(
+            lambda: ([], [], []),
+            None,
+            [chatbot, interface.chatbot_state, interface.chatbot_value],
+            queue=False,
+            api_visibility="private",
+        )
+    return chat
