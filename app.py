@@ -29,7 +29,7 @@ from assistant.settings import Settings  # noqa: E402
 from ingest.settings import settings_error_line  # noqa: E402
 from webapp.api import install_api  # noqa: E402
 from webapp.articles import install_articles  # noqa: E402
-from webapp.chat import CSS, build_chat, render_answer, source_card  # noqa: E402
+from webapp.chat import CSS, build_chat, render_answer, source_card, widget_copy  # noqa: E402
 from webapp.security import ApiGate, OriginPolicy, RateLimiter  # noqa: E402
 from webapp.widget import install_widget, page_headers  # noqa: E402
 
@@ -53,6 +53,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         policy,
         disclaimer=load_prompt(settings.prompts_dir, "disclaimer"),
         max_question_chars=settings.max_question_chars,
+        **widget_copy(settings),
     )
 
     install_articles(api, settings, page_headers(policy))

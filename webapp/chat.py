@@ -25,6 +25,7 @@ from assistant.catalog import SECTION_SEPARATOR, ArticleInfo, article_href, read
 from assistant.errors import SuppleError
 from assistant.pipeline import Assistant
 from assistant.prompts import load_prompt
+from assistant.settings import Settings
 from assistant.types import Answer, Citation, Kind, Passage
 from webapp.security import RateLimiter
 
@@ -123,6 +124,35 @@ def intro(catalog: list[ArticleInfo], greeting: str, help_label: str, public_url
     return "\n\n".join(lines)
 
 
+def topics(catalog: list[ArticleInfo], n: int = 4) -> list[str]:
+    """The tags most articles carry (ties: in catalog order), at most ``n``."""
+    counts: dict[str, int] = {}
+    for article in catalog:
+        for tag in article.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    return sorted(counts, key=lambda t: -counts[t])[:n]
+
+
+def widget_copy(settings: Settings, catalog: list[ArticleInfo] | None = None) -> dict[str, str]:
+    """The widget's words from the indexed articles and prompts/: its greeting (what the
+    chat is, then the articles' titles), the "what I can help with" label, the input's
+    placeholder (the commonest tags)."""
+    if catalog is None:
+        catalog = _catalog(settings)
+    help_label = load_prompt(settings.prompts_dir, "chat_help")
+    greeting = load_prompt(settings.prompts_dir, "chat_intro")
+    if catalog:
+        titles = "; ".join(a.title for a in catalog[:5])
+        greeting += f" {help_label}: {titles}{' …' if len(catalog) > 5 else ''}."
+    tags = topics(catalog)
+    placeholder = (
+        load_prompt(settings.prompts_dir, "chat_placeholder").replace("{topics}", ", ".join(tags))
+        if tags
+        else ""
+    )
+    return {"greeting": greeting, "help_label": help_label, "placeholder": placeholder}
+
+
 def _history(messages: list[Any]) -> list[dict[str, str]]:
     turns = []
     for m in messages or []:
@@ -137,9 +167,9 @@ def _history(messages: list[Any]) -> list[dict[str, str]]:
     return turns
 
 
-def _catalog(assistant: Assistant) -> list[ArticleInfo]:
+def _catalog(settings: Settings) -> list[ArticleInfo]:
     try:
-        return read_catalog(assistant.settings)
+        return read_catalog(settings)
     except SuppleError:  # no index yet, or the store is away: the chat still opens
         return []
 
@@ -147,7 +177,7 @@ def _catalog(assistant: Assistant) -> list[ArticleInfo]:
 def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.Blocks:
     settings = assistant.settings
     public_url = settings.public_url
-    catalog = _catalog(assistant)
+    catalog = _catalog(settings)
     help_label = load_prompt(settings.prompts_dir, "chat_help")
     greeting = load_prompt(settings.prompts_dir, "chat_intro")
     disclaimer = load_prompt(settings.prompts_dir, "disclaimer")

@@ -71,14 +71,25 @@ def snippet(base_url: str) -> str:
 
 
 def install_widget(
-    app: FastAPI, policy: OriginPolicy, *, disclaimer: str, max_question_chars: int
+    app: FastAPI,
+    policy: OriginPolicy,
+    *,
+    disclaimer: str,
+    max_question_chars: int,
+    greeting: str = "",
+    help_label: str = "",
+    placeholder: str = "",
 ) -> None:
-    """Adds /widget.js, /embed, /embed/snippet and /embed/static/* to ``app``."""
+    """Adds /widget.js, /embed, /embed/snippet, /embed/check and /embed/static/* to ``app``.
+    ``greeting``, ``help_label`` and ``placeholder``: the chat's words (webapp.chat.widget_copy)."""
     embed_page = (
         (STATIC / "embed.html")
         .read_text(encoding="utf-8")
         .replace("{{DISCLAIMER}}", html.escape(disclaimer))
         .replace("{{MAX_CHARS}}", str(max_question_chars))
+        .replace("{{GREETING}}", html.escape(greeting))
+        .replace("{{HELP}}", html.escape(help_label or "What I can help with"))
+        .replace("{{PLACEHOLDER}}", html.escape(placeholder, quote=True))
     )
     origins = ", ".join(sorted(policy.origins)) or "only this app's own pages"
     if policy.any_origin:
