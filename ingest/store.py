@@ -32,6 +32,7 @@ from ingest.schema import (
     GENERATION,
     MODEL_STAMP,
     ORIGIN,
+    URL,
     Chunk,
     collection_stamp,
     find_collection,
@@ -104,6 +105,7 @@ class IndexStatus:
     model: str
     store: str
     stale: bool
+    without_url: tuple[str, ...] = ()  # slugs of articles with no url (the app serves them)
 
 
 def _open_for_writing(settings: StoreSettings, embedder: Embedder, rebuild: bool):
@@ -255,6 +257,7 @@ def index_status(
         if origins is None or str(m.get(ORIGIN) or "") in origins | {""}
     }
     stamp = str(collection_stamp(collection) or "")
+    linked = {str(m.get(ARTICLE, "")) for m in metas if m.get(URL)}
     return IndexStatus(
         articles=len(articles),
         chunks=len(held["ids"]),
@@ -263,4 +266,5 @@ def index_status(
         stale=stamp != embedder_stamp
         or not held["ids"]
         or (expected_ids is not None and expected_ids != compared),
+        without_url=tuple(sorted(articles - linked - {""})),
     )

@@ -1,11 +1,17 @@
-/* Marks the words a citation quotes (#:~:text=start,end) on an article page, for browsers
- * that do not follow text fragments themselves. Browsers that do (Chrome, Edge, Safari,
- * Firefox 131+) hide the fragment from location.hash and highlight the words on their own,
- * so this does nothing there. Only text is read and wrapped: nothing is parsed as HTML. */
+/* Marks the words a citation quotes (#:~:text=start,end) on an article page with <mark>,
+ * so they stay highlighted in every browser; browsers that do not follow text fragments
+ * themselves are also scrolled to them. Browsers hide the directive from location.hash (some
+ * even when they do not follow it), so it is read from the navigation entry's URL too.
+ * Only text is read and wrapped: nothing is parsed as HTML. */
 (function () {
   "use strict";
-  if ("fragmentDirective" in document) return;
-  var hash = window.location.hash;
+  var native = "fragmentDirective" in document; // the browser scrolls to the words itself
+  var entry = window.performance && performance.getEntriesByType
+    ? performance.getEntriesByType("navigation")[0]
+    : null;
+  var hash = window.location.hash.indexOf(":~:text=") >= 0
+    ? window.location.hash
+    : (entry && entry.name) || "";
   var at = hash.indexOf(":~:text=");
   if (at < 0) return;
   // textStart[,textEnd], without the optional prefix- and -suffix terms.
@@ -50,7 +56,8 @@
         marks.push(wrap(paragraphs[j], from, paragraphs[j].textContent.length));
       }
     }
-    if (marks[0]) marks[0].scrollIntoView({ block: "center" });
+    if (marks[0]) marks[0].id = "supple-quote";
+    if (marks[0] && !native) marks[0].scrollIntoView({ block: "center" });
     return;
   }
 })();
