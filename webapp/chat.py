@@ -153,18 +153,13 @@ def widget_copy(settings: Settings, catalog: list[ArticleInfo] | None = None) ->
     return {"greeting": greeting, "help_label": help_label, "placeholder": placeholder}
 
 
-def _history(messages: list[Any]) -> list[dict[str, str]]:
-    turns = []
-    for m in messages or []:
-        role = m.get("role") if isinstance(m, dict) else getattr(m, "role", None)
-        content = m.get("content") if isinstance(m, dict) else getattr(m, "content", None)
-        if isinstance(content, list):  # Gradio 6: a list of content parts
-            content = " ".join(
-                str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content
-            )
-        if role in ("user", "assistant") and isinstance(content, str):
-            turns.append({"role": role, "content": content})
-    return turns
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def as_typed(text: str) -> str:
+    """A reader's message for the Markdown renderer, so it shows exactly as typed: HTML
+    escaped, Markdown punctuation backslash-escaped, so nothing in it becomes markup."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _escape_md(text))
 
 
 def _catalog(settings: Settings) -> list[ArticleInfo]:
@@ -175,6 +170,10 @@ def _catalog(settings: Settings) -> list[ArticleInfo]:
 
 
 def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.Blocks:
+    """The chat page. Wired by hand on ``gr.Chatbot`` (not ``gr.ChatInterface``, which shows
+    the reader's message as Markdown with HTML: an ``<img>`` typed by a reader vanished from
+    the bubble) so the question shows exactly as typed, and the conversation the assistant
+    sees is the plain turns (questions, answers' text), kept beside the rendered messages."""
     settings = assistant.settings
     public_url = settings.public_url
     catalog = _catalog(settings)
@@ -182,32 +181,63 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
     greeting = load_prompt(settings.prompts_dir, "chat_intro")
     disclaimer = load_prompt(settings.prompts_dir, "disclaimer")
 
-    def respond(message: str, history: list[Any], request: gr.Request) -> Iterator[str]:
+    def respond(
+        message: str, turns: list[dict[str, str]], request: gr.Request | None
+    ) -> Iterator[tuple[str, str]]:
+        """(the reply as Markdown, its plain text for the history), as the reply grows."""
         client = getattr(getattr(request, "client", None), "host", None)
         wait = limiter.check(client) if limiter and client else None
         if wait is not None:  # the same per-reader caps as the HTTP API
-            yield f"⚠️ Too many questions from your address; please try again in {wait} seconds."
+            line = f"⚠️ Too many questions from your address; please try again in {wait} seconds."
+            yield line, line
             return
         try:
             text = ""
-            for part in assistant.stream(message, _history(history)):
+            for part in assistant.stream(message, turns):
                 if isinstance(part, Answer):
-                    yield render_answer(part, public_url, help_label)
+                    yield render_answer(part, public_url, help_label), part.text
                 else:
                     text += part
-                    yield _escape_md(text)
+                    yield _escape_md(text), text
         except SuppleError as error:
-            yield f"⚠️ {_escape_md(str(error))}"
+            yield f"⚠️ {_escape_md(str(error))}", str(error)
 
-    def record_feedback(messages: list[Any], data: gr.LikeData) -> None:
+    def take_question(message: str) -> tuple[str, str]:
+        return "", message  # empties the box; the question goes on to ``add_question``
+
+    def add_question(
+        question: str, messages: list[Any], turns: list[dict[str, str]]
+    ) -> tuple[list[Any], list[dict[str, str]]]:
+        shown = {"role": "user", "content": as_typed(question)}
+        return [*messages, shown], [*turns, {"role": "user", "content": question}]
+
+    def answer(
+        question: str, messages: list[Any], turns: list[dict[str, str]], request: gr.Request
+    ) -> Iterator[tuple[list[Any], list[dict[str, str]]]]:
+        earlier = turns[:-1]  # the question itself is the last turn
+        for shown, plain in respond(question, earlier, request):
+            reply = {"role": "assistant", "content": shown}
+            yield [*messages, reply], [*turns, {"role": "assistant", "content": plain}]
+
+    def chat_api(message: str, request: gr.Request) -> str:
+        """One question, no history: the reply as the chat shows it (Markdown)."""
+        replies = [shown for shown, _ in respond(message, [], request)]
+        return replies[-1] if replies else ""
+
+    def example(data: gr.SelectData) -> str:
+        value = data.value
+        return str(value.get("text", "") if isinstance(value, dict) else value)
+
+    def record_feedback(turns: list[dict[str, str]], data: gr.LikeData) -> None:
         """Thumbs up/down on a reply: stored against the question before it (no identity)."""
         index = data.index[0] if isinstance(data.index, tuple | list) else data.index
-        asked = [t for t in _history(messages[: int(index)]) if t["role"] == "user"]
+        asked = [t for t in turns[: int(index)] if t["role"] == "user"]
         if assistant.question_log is not None and asked and isinstance(data.liked, bool):
             assistant.question_log.feedback_for_question(asked[-1]["content"], data.liked)
 
     placeholder = intro(catalog, greeting, help_label, public_url)
     placeholder += f"\n\n<sub>{_escape_md(disclaimer)}</sub>"  # the page's one disclaimer
+    examples = example_questions(catalog, load_prompt(settings.prompts_dir, "chat_example"))
     with gr.Blocks(title=TITLE, fill_height=True) as chat:
         with gr.Row(elem_id="supple-header", equal_height=True):
             gr.Markdown(
@@ -222,30 +252,36 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
             show_label=False,
             feedback_options=("Like", "Dislike"),
             placeholder=placeholder,
+            examples=[{"text": q} for q in examples] or None,
             height="100%",
             scale=1,
             buttons=["copy"],
             elem_id="supple-chat",
         )
-        chatbot.like(record_feedback, [chatbot], None, api_name="feedback")
-        interface = gr.ChatInterface(
-            respond,
-            chatbot=chatbot,
-            api_name="chat",
-            examples=example_questions(catalog, load_prompt(settings.prompts_dir, "chat_example"))
-            or None,
-            run_examples_on_click=True,
-            cache_examples=False,
-            concurrency_limit=CHAT_CONCURRENCY,
-            fill_height=True,
+        box = gr.Textbox(
+            show_label=False,
+            placeholder=widget_copy(settings, catalog)["placeholder"] or None,
+            submit_btn=True,
+            autofocus=True,
+            lines=1,
+            max_lines=6,
+            elem_id="supple-input",
         )
-        # ChatInterface keeps the conversation in two states besides the chatbot: all three
-        # are emptied, as its own clear (trash) button does, but as a labelled button.
+        turns = gr.State([])  # the plain conversation: what the assistant is handed
+        question = gr.State("")
+        ask = {"fn": answer, "inputs": [question, chatbot, turns], "outputs": [chatbot, turns]}
+        for event in (
+            box.submit(take_question, [box], [box, question], queue=False),
+            chatbot.example_select(example, None, [question], queue=False),
+        ):
+            event.then(
+                add_question, [question, chatbot, turns], [chatbot, turns], queue=False
+            ).then(**ask, concurrency_limit=CHAT_CONCURRENCY, api_visibility="private")
+        chatbot.like(record_feedback, [turns], None, api_name="feedback")
+        chatbot.clear(lambda: [], None, [turns], queue=False, api_visibility="private")
+        new_chat.click(lambda: ([], []), None, [chatbot, turns], queue=False)
         new_chat.click(
-            lambda: ([], [], []),
-            None,
-            [chatbot, interface.chatbot_state, interface.chatbot_value],
-            queue=False,
-            api_visibility="private",
+            None, None, None, js="() => document.querySelector('#supple-input textarea')?.focus()"
         )
+        gr.api(chat_api, api_name="chat", concurrency_limit=CHAT_CONCURRENCY)
     return chat
