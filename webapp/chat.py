@@ -219,10 +219,10 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
             reply = {"role": "assistant", "content": shown}
             yield [*messages, reply], [*turns, {"role": "assistant", "content": plain}]
 
-    def chat_api(message: str, request: gr.Request) -> str:
-        """One question, no history: the reply as the chat shows it (Markdown)."""
-        replies = [shown for shown, _ in respond(message, [], request)]
-        return replies[-1] if replies else ""
+    def chat_api(message: str, request: gr.Request) -> Iterator[str]:
+        """One question, no history: the reply as the chat shows it (Markdown), as it grows."""
+        for shown, _ in respond(message, [], request):
+            yield shown
 
     def example(data: gr.SelectData) -> str:
         value = data.value

@@ -24,7 +24,6 @@ from ingest.embed import Embedder
 from ingest.run import run_ingest
 from tests.app.conftest import Site
 from tests.app.test_chat import served_in_process
-from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.conftest import ARTICLE, REPO, make_settings
 
 SHOTS = REPO / "test-output"
@@ -33,17 +32,6 @@ GLUTE_QUESTION = "Which exercises strengthen the gluteus maximus?"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser: Any, size: str) -> tuple[Any, Any]:

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Site
-from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.conftest import REPO
 
 SHOTS = REPO / "test-output"
@@ -24,17 +23,6 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
