@@ -88,13 +88,16 @@
       var list = el("ol", "sources");
       citations.forEach(function (c) {
         var item = el("li");
-        var label = "[" + c.n + "] " + c.title + (c.section ? " — " + c.section : "");
+        // Compact: the title links to the quoted words; the section is its innermost heading.
+        var label = "[" + c.n + "] " + c.title;
+        var section = String(c.section || "").split(" > ").pop();
         var href = webUrl(c.url);
         if (c.url && href) {
           item.appendChild(newTabLink(label, href, "source-link"));
         } else {
           item.appendChild(el("span", "source-name", label));
         }
+        if (section) item.appendChild(el("span", "section", section));
         item.appendChild(el("blockquote", "quote", "“" + c.text + "”"));
         list.appendChild(item);
       });
@@ -281,7 +284,8 @@
     }
     renderAnswer(box, answer);
     box.removeAttribute("aria-busy");
-    log.scrollTop = log.scrollHeight;
+    // The answer first: a reply taller than the chat shows from its start, not its sources.
+    log.scrollTop = box.offsetHeight > log.clientHeight ? box.offsetTop - 8 : log.scrollHeight;
     history.push({ role: "user", content: question }, { role: "assistant", content: answer.text });
   }
 
