@@ -29,7 +29,11 @@ from tests.conftest import ARTICLE, REPO, make_settings
 SHOTS = REPO / "test-output"
 DISCLAIMER = (REPO / "prompts" / "disclaimer.md").read_text(encoding="utf-8").strip()
 GLUTE_QUESTION = "Which exercises strengthen the gluteus maximus?"
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+SIZES = {
+    "desktop": {"width": 1280, "height": 800},
+    "narrow": {"width": 900, "height": 700},  # where the toolbar once sat on the bubble
+    "phone": {"width": 390, "height": 844},
+}
 
 pytestmark = pytest.mark.slow
 
@@ -43,12 +47,16 @@ def new_page(browser: Any, size: str) -> tuple[Any, Any]:
     return context, page
 
 
-def ask(page: Any, question: str) -> Any:
-    """Types ``question``, waits for the whole reply (its disclaimer); returns the reply."""
+def ask(page: Any, question: str | None = None, example: Any = None) -> Any:
+    """Types ``question`` (or clicks ``example``), waits for the whole reply (its
+    disclaimer); returns the reply."""
     before = page.locator("#supple-chat .message-row.bot-row").count()
-    box = page.locator("textarea").first
-    box.fill(question)
-    box.press("Enter")
+    if example is not None:
+        example.click()
+    else:
+        box = page.locator("textarea").first
+        box.fill(question)
+        box.press("Enter")
     reply = page.locator("#supple-chat .message-row.bot-row").nth(before)
     reply.locator("sub").wait_for(timeout=60_000)
     return reply
@@ -139,6 +147,10 @@ def test_run_readers_markup_stays_text_and_new_conversation_empties_the_chat(
         assert bubble.inner_text().strip() == question  # shown exactly as typed
         assert page.locator("#supple-chat .user-row img").count() == 0
         assert page.evaluate("window.__supplePwned") is None
+        # A follow-up is read with the conversation before it.
+        ask(page, GLUTE_QUESTION)
+        follow_up = ask(page, "And what about the hip rotators?")
+        assert "rotator" in follow_up.locator("p").first.inner_text().lower()
         page.get_by_role("button", name="New conversation").click()
         page.locator("#supple-chat .message-row").first.wait_for(state="detached")
         assert page.locator("#supple-chat .placeholder").is_visible()  # greeting and articles
@@ -171,8 +183,9 @@ def test_run_every_example_cites_a_link_that_lands_on_the_quoted_words(
         questions = [examples.nth(i).inner_text().strip() for i in range(examples.count())]
         assert questions  # drawn from the indexed article's headings and tags
         checked = 0
-        for question in questions:
-            reply = ask(page, question)
+        for n, question in enumerate(questions):
+            # The first by a click on its button (the examples show only in an empty chat).
+            reply = ask(page, question, examples.first if n == 0 else None)
             for link in reply.locator("a[href*=':~:text=']").all():
                 assert link.get_attribute("href").startswith("/articles/")
                 with context.expect_page() as opened:

@@ -164,7 +164,7 @@ def test_run_phone_width(browser: Any, site: Site) -> None:
         assert page.locator("button.close").is_visible()
         # The answer first: its text is on screen, not scrolled away behind its sources.
         text = reply.locator(".text").first.bounding_box()
-        assert text is not None and 0 <= text["y"] and text["y"] + 20 <= PHONE["height"], text
+        assert text is not None and text["y"] >= 0 and text["y"] + 20 <= PHONE["height"], text
         shot(page, "widget-phone.png")
     finally:
         context.close()
