@@ -57,7 +57,7 @@ def article_page(article: ArticleText, blog_url: str) -> str:
     meta = []
     if info.date:
         meta.append(f'<time datetime="{html.escape(info.date)}">{html.escape(info.date)}</time>')
-    if info.url:
+    if info.url.lower().startswith(("https://", "http://")):  # ingest keeps no other kind
         meta.append(f'<a href="{html.escape(info.url)}">Read it on the blog</a>')
     elif blog_url:
         meta.append(f'<a href="{html.escape(blog_url)}">The blog</a>')
