@@ -3,7 +3,9 @@
 An article without a ``url`` of its own is still a link: citations point here with a
 ``#:~:text=`` fragment to the quoted words. The page is built from the indexed passages (the
 text citations quote, so the words are always on it), under the article's headings, with its
-title and date and a link back to the blog when ``Settings.blog_url`` names it. Every text is
+title and date and a link back to the blog when ``Settings.blog_url`` names it. The passages
+are plain text (ingest drops inline Markdown), so they are escaped and put in ``<p>``s here
+rather than rendered by markdown-it-py, which would have nothing left to render. Every text is
 escaped; the page loads only this app's own script and style (a strict CSP), and the script
 marks the quoted words for browsers that do not follow text fragments themselves.
 """
