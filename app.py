@@ -16,7 +16,6 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
@@ -29,11 +28,9 @@ from assistant.settings import Settings  # noqa: E402
 from ingest.settings import settings_error_line  # noqa: E402
 from webapp.api import install_api  # noqa: E402
 from webapp.articles import install_articles  # noqa: E402
-from webapp.chat import CSS, build_chat, render_answer, source_card, widget_copy  # noqa: E402
 from webapp.security import ApiGate, OriginPolicy, RateLimiter  # noqa: E402
 from webapp.widget import install_widget, page_headers  # noqa: E402
-
-__all__ = ["build_chat", "create_app", "render_answer", "source_card"]
+from webapp.words import widget_copy  # noqa: E402
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
@@ -57,6 +54,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     )
 
     install_articles(api, settings, page_headers(policy))
+
+    # Gradio is imported here, not at the top: importing app.py stays light.
+    import gradio as gr
+
+    from webapp.chat import CSS, build_chat
 
     chat = build_chat(assistant, api.state.rate_limiter)
     return gr.mount_gradio_app(

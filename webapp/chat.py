@@ -21,13 +21,13 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.catalog import SECTION_SEPARATOR, ArticleInfo, article_href, read_catalog
+from assistant.catalog import SECTION_SEPARATOR, ArticleInfo, article_href
 from assistant.errors import SuppleError
 from assistant.pipeline import Assistant
 from assistant.prompts import load_prompt
-from assistant.settings import Settings
 from assistant.types import Answer, Citation, Kind, Passage
 from webapp.security import RateLimiter
+from webapp.words import example_questions, read_catalog_or_empty, widget_copy
 
 TITLE = "Supple — ask the articles"
 # Chat replies served at once (Gradio's default is 1: readers queue one behind another).
@@ -35,8 +35,6 @@ TITLE = "Supple — ask the articles"
 CHAT_CONCURRENCY = 4
 CSS = Path(__file__).resolve().parent / "static" / "chat.css"
 CLOSEST_ARTICLES = 3  # links under a "not covered" reply
-EXAMPLES = 3
-_QUESTION_WORD = re.compile(r"\b(How|Why|What|When|Which|Who|Can|Does|Do|Is|Are|Should)\b .+")
 
 
 def _escape_md(text: str) -> str:
@@ -91,27 +89,6 @@ def render_answer(answer: Answer, public_url: str = "", help_label: str = "") ->
     return "\n\n".join(parts)
 
 
-def example_questions(catalog: list[ArticleInfo], template: str, n: int = EXAMPLES) -> list[str]:
-    """Questions from the articles themselves: a heading that asks one ("...: How weak X
-    cause Y") first, then the template filled with each article's tags; one article after
-    another, newest first, so every article gets a turn."""
-    per_article: list[list[str]] = []
-    for article in catalog:
-        asked = [
-            m.group(0).rstrip(" ?.") + "?"
-            for h in article.sections
-            if (m := _QUESTION_WORD.search(h))
-        ]
-        tags = [template.replace("{topic}", tag) for tag in article.tags]
-        per_article.append(asked + tags)
-    out: list[str] = []
-    for row in range(max((len(q) for q in per_article), default=0)):
-        for questions in per_article:
-            if row < len(questions) and questions[row] not in out:
-                out.append(questions[row])
-    return out[:n]
-
-
 def intro(catalog: list[ArticleInfo], greeting: str, help_label: str, public_url: str) -> str:
     """What the empty chat shows: the greeting and the indexed articles, as links."""
     lines = [_escape_md(greeting)]
@@ -124,35 +101,6 @@ def intro(catalog: list[ArticleInfo], greeting: str, help_label: str, public_url
     return "\n\n".join(lines)
 
 
-def topics(catalog: list[ArticleInfo], n: int = 4) -> list[str]:
-    """The tags most articles carry (ties: in catalog order), at most ``n``."""
-    counts: dict[str, int] = {}
-    for article in catalog:
-        for tag in article.tags:
-            counts[tag] = counts.get(tag, 0) + 1
-    return sorted(counts, key=lambda t: -counts[t])[:n]
-
-
-def widget_copy(settings: Settings, catalog: list[ArticleInfo] | None = None) -> dict[str, str]:
-    """The widget's words from the indexed articles and prompts/: its greeting (what the
-    chat is, then the articles' titles), the "what I can help with" label, the input's
-    placeholder (the commonest tags)."""
-    if catalog is None:
-        catalog = _catalog(settings)
-    help_label = load_prompt(settings.prompts_dir, "chat_help")
-    greeting = load_prompt(settings.prompts_dir, "chat_intro")
-    if catalog:
-        titles = "; ".join(a.title for a in catalog[:5])
-        greeting += f" {help_label}: {titles}{' …' if len(catalog) > 5 else ''}."
-    tags = topics(catalog)
-    placeholder = (
-        load_prompt(settings.prompts_dir, "chat_placeholder").replace("{topics}", ", ".join(tags))
-        if tags
-        else ""
-    )
-    return {"greeting": greeting, "help_label": help_label, "placeholder": placeholder}
-
-
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
 
 
@@ -162,13 +110,6 @@ def as_typed(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _escape_md(text))
 
 
-def _catalog(settings: Settings) -> list[ArticleInfo]:
-    try:
-        return read_catalog(settings)
-    except SuppleError:  # no index yet, or the store is away: the chat still opens
-        return []
-
-
 def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.Blocks:
     """The chat page. Wired by hand on ``gr.Chatbot`` (not ``gr.ChatInterface``, which shows
     the reader's message as Markdown with HTML: an ``<img>`` typed by a reader vanished from
@@ -176,7 +117,7 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
     sees is the plain turns (questions, answers' text), kept beside the rendered messages."""
     settings = assistant.settings
     public_url = settings.public_url
-    catalog = _catalog(settings)
+    catalog = read_catalog_or_empty(settings)
     help_label = load_prompt(settings.prompts_dir, "chat_help")
     greeting = load_prompt(settings.prompts_dir, "chat_intro")
     disclaimer = load_prompt(settings.prompts_dir, "disclaimer")

@@ -20,6 +20,7 @@ from assistant.settings import Settings
 from ingest.embed import Embedder
 from ingest.run import run_ingest
 from tests.conftest import make_settings
+from webapp.words import example_questions, widget_copy
 
 BLOG = "https://blog.example.com"
 ROLLING = """\
@@ -119,6 +120,32 @@ class TestCatalog:
         assert article_href("a b", "https://x.example/a") == "https://x.example/a"
         assert article_href("a b", "javascript:alert(1)") == "/articles/a%20b"
         assert article_href("a", "", "https://ask.example/") == "https://ask.example/articles/a"
+
+
+class TestWords:
+    def test_run_examples_come_from_headings_and_tags_article_by_article(
+        self, settings: Settings
+    ) -> None:
+        catalog = read_catalog(settings)
+        template = "What do the articles say about {topic}?"
+        assert example_questions(catalog, template, n=4) == [
+            "Why Roll?",  # the headings that ask, first
+            "How to Roll?",
+            "What do the articles say about fascia?",  # then the tags
+            "What do the articles say about mobility?",
+        ]
+
+    def test_run_widget_greeting_and_placeholder_name_the_articles(
+        self, settings: Settings
+    ) -> None:
+        words = widget_copy(settings)
+        assert (
+            "Walking After Work; Foam Rolling Basics; Sleep <b>and</b> Recovery"
+            in (words["greeting"])
+        )
+        assert words["placeholder"] == "Ask about fascia, mobility…"
+        served = widget_copy(make_settings(settings.data_dir.parent / "empty"))
+        assert served["placeholder"] == ""  # no index: no topics to name
 
 
 class TestArticlePage:
