@@ -30,14 +30,6 @@ class Settings(StoreSettings):
     allowed_origins: str = Field(
         "", description="Comma-separated origins allowed to embed the widget and call the API."
     )
-    public_url: str = Field(
-        "",
-        description="This app's public address (https://ask.blog.example): citations of an "
-        "article without a url link to PUBLIC_URL/articles/<slug>; empty = relative links.",
-    )
-    blog_url: str = Field(
-        "", description="The blog's home page, linked from the app's /articles/<slug> pages."
-    )
     prompts_dir: Path = Field(PROMPTS_DIR, description="Folder of prompt files.")
     retriever: str = Field(
         "hybrid", description="Retriever: 'hybrid' (dense + BM25, fused), 'dense' or 'bm25'."
@@ -73,6 +65,14 @@ class Settings(StoreSettings):
         description="Questions per UTC day one client address may ask the API; 0 = no cap.",
     )
     max_quotes: int = Field(3, description="Most quoted passages in an extractive reply.")
+    public_url: str = Field(
+        "",
+        description="This app's public address (https://ask.blog.example): citations of an "
+        "article without a url link to PUBLIC_URL/articles/<slug>; empty = relative links.",
+    )
+    blog_url: str = Field(
+        "", description="The blog's home page, linked from the app's /articles/<slug> pages."
+    )
     warm_passages: int = Field(
         2000,
         ge=0,
