@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-import html
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any
 
 for _name, _value in {
     "HF_HUB_OFFLINE": "1",
@@ -19,7 +16,6 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
@@ -29,107 +25,12 @@ from assistant.pipeline import Assistant  # noqa: E402
 from assistant.prompts import load_prompt  # noqa: E402
 from assistant.questionlog import QuestionLog  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.types import Answer, Citation, Kind  # noqa: E402
 from ingest.settings import settings_error_line  # noqa: E402
 from webapp.api import install_api  # noqa: E402
+from webapp.articles import install_articles  # noqa: E402
 from webapp.security import ApiGate, OriginPolicy, RateLimiter  # noqa: E402
-from webapp.widget import install_widget  # noqa: E402
-
-TITLE = "Supple — ask the articles"
-# Chat replies served at once (Gradio's default is 1: readers queue one behind another).
-# Measured with 50 readers on 2 cores, docs/reliability.md.
-CHAT_CONCURRENCY = 4
-
-
-def _escape_md(text: str) -> str:
-    """Reader- or article-supplied text shown as text, never run as HTML."""
-    return html.escape(text, quote=False)
-
-
-def source_card(citation: Citation) -> str:
-    link = f" · [open the passage]({citation.url})" if citation.url else ""
-    return (
-        f"> **[{citation.n}] {_escape_md(citation.title)}** — {_escape_md(citation.section)}{link}\n"
-        f"> “{_escape_md(citation.text)}”"
-    )
-
-
-def render_answer(answer: Answer) -> str:
-    """The chat message: the reply, the source cards, the disclaimer."""
-    parts = [_escape_md(answer.text)]
-    if answer.kind == Kind.URGENT:
-        parts[0] = f"⚠️ **{parts[0]}**"
-    if answer.note:
-        parts.append(f"_{_escape_md(answer.note)}_")
-    if answer.citations:
-        parts.append("**Sources**\n\n" + "\n\n".join(source_card(c) for c in answer.citations))
-    parts.append(f"<sub>{_escape_md(answer.disclaimer)}</sub>")
-    return "\n\n".join(parts)
-
-
-def _history(messages: list[Any]) -> list[dict[str, str]]:
-    turns = []
-    for m in messages or []:
-        role = m.get("role") if isinstance(m, dict) else getattr(m, "role", None)
-        content = m.get("content") if isinstance(m, dict) else getattr(m, "content", None)
-        if isinstance(content, list):  # Gradio 6: a list of content parts
-            content = " ".join(
-                str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content
-            )
-        if role in ("user", "assistant") and isinstance(content, str):
-            turns.append({"role": role, "content": content})
-    return turns
-
-
-def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.Blocks:
-    def respond(message: str, history: list[Any], request: gr.Request) -> Iterator[str]:
-        client = getattr(getattr(request, "client", None), "host", None)
-        wait = limiter.check(client) if limiter and client else None
-        if wait is not None:  # the same per-reader caps as the HTTP API
-            yield f"⚠️ Too many questions from your address; please try again in {wait} seconds."
-            return
-        try:
-            text = ""
-            for part in assistant.stream(message, _history(history)):
-                if isinstance(part, Answer):
-                    yield render_answer(part)
-                else:
-                    text += part
-                    yield _escape_md(text)
-        except SuppleError as error:
-            yield f"⚠️ {_escape_md(str(error))}"
-
-    def record_feedback(messages: list[Any], data: gr.LikeData) -> None:
-        """Thumbs up/down on a reply: stored against the question before it (no identity)."""
-        index = data.index[0] if isinstance(data.index, tuple | list) else data.index
-        asked = [t for t in _history(messages[: int(index)]) if t["role"] == "user"]
-        if assistant.question_log is not None and asked and isinstance(data.liked, bool):
-            assistant.question_log.feedback_for_question(asked[-1]["content"], data.liked)
-
-    with gr.Blocks(title=TITLE) as chat:
-        gr.Markdown(
-            f"## {TITLE}\nAnswers come from the blog's articles, quoted and cited. "
-            "[Embed this chat on your blog](/embed/snippet) · [HTTP API](/docs)"
-        )
-        chatbot = gr.Chatbot(label="Supple", feedback_options=("Like", "Dislike"))
-        chatbot.like(record_feedback, [chatbot], None, api_name="feedback")
-        gr.ChatInterface(
-            respond,
-            chatbot=chatbot,
-            api_name="chat",
-            examples=[
-                "Which exercises strengthen the gluteus maximus?",
-                "How do weak glutes cause low back pain?",
-                "What do fascial adhesions do?",
-            ],
-            run_examples_on_click=True,
-            cache_examples=False,
-            concurrency_limit=CHAT_CONCURRENCY,
-        )
-        gr.Markdown(
-            f"**Please note:** {assistant._prompt('disclaimer')}", elem_id="supple-disclaimer"
-        )
-    return chat
+from webapp.widget import install_widget, page_headers  # noqa: E402
+from webapp.words import widget_copy  # noqa: E402
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
@@ -149,10 +50,20 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         policy,
         disclaimer=load_prompt(settings.prompts_dir, "disclaimer"),
         max_question_chars=settings.max_question_chars,
+        **widget_copy(settings),
     )
 
+    install_articles(api, settings, page_headers(policy))
+
+    # Gradio is imported here, not at the top: importing app.py stays light.
+    import gradio as gr
+
+    from webapp.chat import CSS, build_chat
+
     chat = build_chat(assistant, api.state.rate_limiter)
-    return gr.mount_gradio_app(api, chat, path="/", footer_links=["api"])
+    return gr.mount_gradio_app(
+        api, chat, path="/", footer_links=["api"], css=CSS.read_text(encoding="utf-8")
+    )
 
 
 def _warm_up(assistant: Assistant) -> None:

@@ -6,12 +6,17 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from assistant.errors import InputError, SuppleError
 from ingest.settings import settings_error_line
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
 
 
 def parser() -> argparse.ArgumentParser:
@@ -57,6 +62,14 @@ def format_answer(answer_dict: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def load(assistant: Assistant) -> None:
+    """Load the embedding model and read the index before the question, so the Answer's
+    ``latency_ms`` is the answer's own, not the few seconds a fresh process spends loading."""
+    assistant.embedder.warm_up()
+    assistant.embedder.embed_query("warm up")  # the first pass through the model is slower
+    assistant.retriever.vocabulary()  # reads the index
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     args = parser().parse_args(argv)
@@ -68,14 +81,26 @@ def main(argv: list[str] | None = None) -> int:
         if args.backend:
             settings = settings.model_copy(update={"backend": args.backend})
         history = _read_history(args.history)
-        answer = Assistant(settings).ask(args.question, history).to_dict()
+        assistant = Assistant(settings)
+        started = time.perf_counter()
+        load(assistant)
+        loaded_s = time.perf_counter() - started
+        answer = assistant.ask(args.question, history).to_dict()
     except ValidationError as error:
         print(f"error: {settings_error_line(error)}", file=sys.stderr)
         return 2
     except SuppleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(answer, ensure_ascii=False, indent=2) if args.json else format_answer(answer))
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+        print(
+            f"\n(answered in {answer['latency_ms']:.0f} ms, after {loaded_s:.1f} s loading the "
+            "model and the index)",
+            file=sys.stderr,
+        )
     return 0
 
 

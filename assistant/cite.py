@@ -2,7 +2,9 @@
 
 An answerer returns a ``Draft``: reply text with ``[n]`` markers and, for each n, the passage
 and the exact words it quotes. ``finalize`` keeps only markers whose quote really occurs in a
-retrieved passage, renumbers them in reading order, and adds a deep link to the words.
+retrieved passage, renumbers them in reading order, and adds a deep link to the words: on the
+article's own ``url`` when it has one, else on this app's ``/articles/<slug>`` page (relative,
+or absolute under ``Settings.public_url``), so every citation is a link.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from assistant.catalog import article_href
 from assistant.types import Citation, Passage
 
 MARKER = re.compile(r"\s?\[(\d{1,3})\]")
@@ -30,10 +33,10 @@ def _fragment_part(words: list[str]) -> str:
 def text_fragment_url(url: str, quoted: str) -> str:
     """``url#:~:text=start,end`` pointing at the quoted words (the whole quote when short).
 
-    Only http(s) article URLs become links: a ``javascript:`` or ``data:`` URL planted in an
-    article's front matter gives no link at all.
+    Only http(s) URLs and this app's own paths (``/articles/...``) become links: a
+    ``javascript:`` or ``data:`` URL planted in an article's front matter gives no link at all.
     """
-    if not url.lower().startswith(("https://", "http://")):
+    if not url.lower().startswith(("https://", "http://", "/articles/")):
         return ""
     tokens = quoted.split()
     if len(tokens) <= 8:
@@ -43,8 +46,19 @@ def text_fragment_url(url: str, quoted: str) -> str:
     return f"{url.split('#', 1)[0]}#:~:text={directive}"
 
 
-def finalize(draft: Draft, passages: list[Passage]) -> tuple[str, list[Citation]]:
-    """The reply text with valid, renumbered markers, and the citations they point to."""
+def citation_url(passage: Passage, quoted: str, public_url: str = "") -> str:
+    """The deep link for a quote: the article's http(s) ``url``, else this app's page for it.
+
+    An article whose ``url`` is not http(s) (``javascript:``, ``data:``) links to the app's
+    page instead: its text there is escaped, and the planted URL is never used."""
+    return text_fragment_url(article_href(passage.article, passage.url, public_url), quoted)
+
+
+def finalize(
+    draft: Draft, passages: list[Passage], public_url: str = ""
+) -> tuple[str, list[Citation]]:
+    """The reply text with valid, renumbered markers, and the citations they point to.
+    ``public_url``: this app's public address, for citations of articles without a url."""
     retrieved = [p.text for p in passages]
     renumber: dict[int, int] = {}
     citations: list[Citation] = []
@@ -64,7 +78,7 @@ def finalize(draft: Draft, passages: list[Passage]) -> tuple[str, list[Citation]
                     title=passage.title,
                     section=passage.section,
                     text=quoted,
-                    url=text_fragment_url(passage.url, quoted),
+                    url=citation_url(passage, quoted, public_url),
                 )
             )
         return f" [{renumber[n]}]"

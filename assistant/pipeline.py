@@ -272,7 +272,7 @@ class Assistant:
             query=found.query,
             on_token=on_token,
         )
-        text, citations = finalize(draft, passages)
+        text, citations = finalize(draft, passages, self.settings.public_url)
         if not citations:
             return self._not_covered(passages)
         return Answer(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ingest.settings import StoreSettings
 
@@ -67,6 +67,14 @@ class Settings(StoreSettings):
         description="Questions per UTC day one client address may ask the API; 0 = no cap.",
     )
     max_quotes: int = Field(3, description="Most quoted passages in an extractive reply.")
+    public_url: str = Field(
+        "",
+        description="This app's public address (https://ask.blog.example): citations of an "
+        "article without a url link to PUBLIC_URL/articles/<slug>; empty = relative links.",
+    )
+    blog_url: str = Field(
+        "", description="The blog's home page, linked from the app's /articles/<slug> pages."
+    )
     warm_passages: int = Field(
         2000,
         ge=0,
@@ -113,3 +121,11 @@ class Settings(StoreSettings):
         description="Beside the red-flag patterns, compare the message's sentences with the "
         "red-flag file's example wordings by embedding (docs/safety.md); false: patterns only.",
     )
+
+    @field_validator("public_url", "blog_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.lower().startswith(("https://", "http://")):
+            raise ValueError(f"'{value}' is not an http(s) address like https://ask.blog.example")
+        return value

@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 "model": st.model,
                 "store": st.store,
                 "stale": st.stale,
+                "without_url": list(st.without_url),
             }
             if args.json:
                 print(json.dumps(out))
@@ -92,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
                     f"{st.articles} articles, {st.chunks} chunks, model {st.model or '-'}, "
                     f"{st.store} store{', STALE: run python -m ingest' if st.stale else ''}"
                 )
+                if st.without_url:
+                    print(
+                        f"{len(st.without_url)} without a url (citations link to the app's "
+                        "/articles/<slug> page; add `url:` to the front matter to link the "
+                        "blog instead): " + ", ".join(st.without_url)
+                    )
             return 0
         problem = _bad_source(args.sources)
         if problem:

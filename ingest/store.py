@@ -33,6 +33,7 @@ from ingest.schema import (
     GLOSSARY,
     MODEL_STAMP,
     ORIGIN,
+    URL,
     Chunk,
     collection_stamp,
     find_collection,
@@ -105,6 +106,7 @@ class IndexStatus:
     model: str
     store: str
     stale: bool
+    without_url: tuple[str, ...] = ()  # slugs of articles with no url (the app serves them)
 
 
 def _open_for_writing(settings: StoreSettings, embedder: Embedder, rebuild: bool):
@@ -268,6 +270,7 @@ def index_status(
         if origins is None or str(m.get(ORIGIN) or "") in origins | {""}
     }
     stamp = str(collection_stamp(collection) or "")
+    linked = {str(m.get(ARTICLE, "")) for m in metas if m.get(URL)}
     return IndexStatus(
         articles=len(articles),
         chunks=len(held["ids"]),
@@ -276,4 +279,5 @@ def index_status(
         stale=stamp != embedder_stamp
         or not held["ids"]
         or (expected_ids is not None and expected_ids != compared),
+        without_url=tuple(sorted(articles - linked - {""})),
     )

@@ -109,9 +109,16 @@ class ApiGate:
             await self._within_size(scope, receive, send, headers)
             return
         if not self.policy.allows(origin, headers.get("host", "")):
+            # CORS on the refusal itself, so the refused page (the widget) can read why.
             refused = JSONResponse(
-                {"error": f"Pages from {origin[:100]} are not allowed to use this assistant."},
+                {
+                    "error": f"Pages from {origin[:100]} are not allowed to use this assistant: "
+                    f"add the origin to SUPPLE_ALLOWED_ORIGINS (SUPPLE_ALLOWED_ORIGINS="
+                    f"{origin[:100]}) where the app runs.",
+                    "setting": "SUPPLE_ALLOWED_ORIGINS",
+                },
                 status_code=403,
+                headers={"Access-Control-Allow-Origin": origin, "Vary": "Origin"},
             )
             await refused(scope, receive, send)
             return

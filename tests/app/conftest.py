@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ingest.embed import Embedder
 from ingest.run import run_ingest
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.conftest import ARTICLE, make_settings
 from tests.servers import free_port, running_app
 
@@ -119,3 +121,15 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterat
             article_url=article_url,
             data_dir=root / "data",
         )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (Debian's, driven by Playwright), one per test module."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()

@@ -149,8 +149,12 @@ class TestOrigins:
         ):
             response = client.request(method, path, json={"question": "hi"}, headers=evil)
             assert response.status_code == 403, path
-            assert "not allowed" in response.json()["error"]
-            assert "access-control-allow-origin" not in response.headers
+            error = response.json()["error"]
+            assert "not allowed" in error
+            assert "SUPPLE_ALLOWED_ORIGINS=https://evil.example" in error
+            # CORS on the refusal only, so the refused page can read why; never credentials
+            assert response.headers["access-control-allow-origin"] == "https://evil.example"
+            assert "access-control-allow-credentials" not in response.headers
 
     def test_run_allowed_origin_gets_cors_headers(self, client: TestClient) -> None:
         response = client.post(

@@ -36,20 +36,22 @@ def reply(chat: Client, message: str) -> str:
     return str(result)
 
 
-def test_run_answers_glute_question_with_cited_bridges_line(chat: Client) -> None:
+def test_run_answers_glute_question_with_cited_bridges_line(chat: Client, site: Site) -> None:
     text = reply(chat, "Which exercises strengthen the gluteus maximus?")
     assert "bridges" in text.lower()
     assert "[1]" in text
-    assert "**Sources**" in text
+    assert "Sources (" in text
     assert "Glute and Hip Weakness" in text
-    assert "open the passage" in text  # the citation links to the article page
-    assert DISCLAIMER.split(".")[0] in text
+    assert f"(<{site.article_url}#:~:text=" in text  # the citation links to the article page
+    assert text.count(DISCLAIMER.split(".")[0]) == 1  # once per reply
 
 
-def test_run_off_topic_is_not_covered(chat: Client) -> None:
+def test_run_off_topic_is_not_covered(chat: Client, site: Site) -> None:
     text = reply(chat, "What is the capital of Australia?")
     assert NOT_COVERED.split(".")[0] in text
     assert "Sources" not in text
+    # what it can help with: the closest article, linked
+    assert f"[Glute and Hip Weakness: A Major Cause of Low Back Pain](<{site.article_url}>)" in text
     assert DISCLAIMER.split(".")[0] in text
 
 

@@ -180,7 +180,9 @@ class TestRefusals:
             headers={"Origin": "https://evil.example"},
         )
         assert_one_line(response, 403, "not allowed")
-        assert "access-control-allow-origin" not in response.headers
+        # CORS on the refusal only (so the page can read why), never credentials
+        assert response.headers["access-control-allow-origin"] == "https://evil.example"
+        assert "access-control-allow-credentials" not in response.headers
         assert stored_feedback(question_log.path, answer_id)[1] is None
 
     def test_run_allowed_origin_gets_cors_and_preflight(

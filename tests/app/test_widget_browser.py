@@ -13,27 +13,16 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Site
-from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.conftest import REPO
 
 SHOTS = REPO / "test-output"
 DISCLAIMER = (REPO / "prompts" / "disclaimer.md").read_text(encoding="utf-8").strip()
+INTRO = (REPO / "prompts" / "chat_intro.md").read_text(encoding="utf-8").strip()
 GLUTE_QUESTION = "Which exercises strengthen the gluteus maximus?"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -173,6 +162,9 @@ def test_run_phone_width(browser: Any, site: Site) -> None:
         reply = ask(frame, GLUTE_QUESTION)
         assert reply.locator("a.source-link").count() >= 1
         assert page.locator("button.close").is_visible()
+        # The answer first: its text is on screen, not scrolled away behind its sources.
+        text = reply.locator(".text").first.bounding_box()
+        assert text is not None and text["y"] >= 0 and text["y"] + 20 <= PHONE["height"], text
         shot(page, "widget-phone.png")
     finally:
         context.close()
@@ -185,11 +177,31 @@ def test_run_origin_not_allowed_cannot_frame_or_call(page: Any, site: Site) -> N
     direct = next(f for f in page.frames if f != page.main_frame)
     assert direct.url.startswith("chrome-error://") or not direct.query_selector("#supple-input")
     outcomes = page.evaluate(CALL_API, site.app)
-    assert outcomes == ["blocked", "blocked"]  # neither a simple request nor a preflighted one
+    # A simple request gets a 403 the page can read (it names the setting); a preflighted
+    # one is refused at the preflight.
+    assert outcomes == [403, "blocked"]
     # The allowed blog origin frames the very same page, and may call the API.
     page.goto(f"{site.blog}/frame.html")
     page.frame_locator("#direct").locator("#supple-input").wait_for(timeout=10_000)
     assert page.evaluate(CALL_API, site.app) == [400, 200]  # 400: the body was not sent as JSON
+
+
+def test_run_widget_on_a_site_not_allowed_is_off_and_says_what_to_set(
+    page: Any, site: Site
+) -> None:
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.goto(f"{site.stranger}/article.html")
+    host = page.locator("supple-chat")
+    host.wait_for(state="attached")
+    page.wait_for_function("document.querySelector('supple-chat').dataset.state === 'off'")
+    assert not page.locator("button.bubble").is_visible()  # no bubble, so no broken frame
+    assert page.locator("iframe").count() == 0
+    said = [line for line in console if "Supple chat widget is off" in line]
+    assert len(said) == 1, console
+    assert f"SUPPLE_ALLOWED_ORIGINS={site.stranger} " in said[0]  # the exact setting to change
+    assert page.errors == []
+    shot(page, "widget-not-allowed.png")
 
 
 CALL_API = """async app => {
@@ -212,11 +224,15 @@ def test_run_hostile_question_and_article_run_nothing(page: Any, site: Site) -> 
     assert (
         '<script>window.__supplePwned = "article";</script>' in text
     )  # the article's markup, as text
-    # The hostile article's javascript: url is not turned into a link.
-    assert answer.locator("a").count() == 0
+    # The hostile article's javascript: url is never used: its citation links to the app's
+    # own (escaped) page for the article instead.
+    hrefs = answer.locator("a").evaluate_all("links => links.map(a => a.href)")
+    assert hrefs and all(
+        h.startswith(f"{site.app}/articles/calf-stretches-after-running#") for h in hrefs
+    ), hrefs
     assert (
         "Calf Stretches After Running <b>bold</b>"
-        in answer.locator(".source-name").first.inner_text()
+        in answer.locator(".source-link").first.inner_text()
     )
     embed = embed_frame(page)
     assert (
@@ -259,7 +275,8 @@ def test_run_embed_opened_alone_ignores_a_greeting_in_the_link(page: Any, site: 
     greeting = page.locator(".msg.greeting")
     greeting.wait_for()
     assert "FAKE" not in greeting.inner_text()
-    assert "Ask me about the blog's articles" in greeting.inner_text()
+    assert INTRO in greeting.inner_text()  # prompts/chat_intro.md
+    assert "Glute and Hip Weakness" in greeting.inner_text()  # the indexed articles' titles
     reply = ask(page, GLUTE_QUESTION)  # the chat page works on its own too
     assert reply.locator("a.source-link").count() >= 1
     assert page.errors == []

@@ -67,6 +67,21 @@ class TestFinalize:
         _, [citation] = finalize(Draft(f"{STRENGTH} [1].", {1: (p, STRENGTH)}), [p])
         assert citation.url.startswith(f"{URL}#:~:text=Glute%20Bridges%2C%20Hip%20Thrusts")
 
+    def test_run_article_without_url_links_to_the_apps_page_for_it(self) -> None:
+        p = passage(STRENGTH, url="")
+        draft = Draft(f"{STRENGTH} [1].", {1: (p, STRENGTH)})
+        _, [relative] = finalize(draft, [p])
+        assert relative.url.startswith(
+            "/articles/glute-hip-weakness-low-back-pain#:~:text=Glute%20Bridges"
+        )
+        _, [absolute] = finalize(draft, [p], "https://ask.blog.example")
+        assert absolute.url == "https://ask.blog.example" + relative.url
+
+    def test_run_planted_script_url_links_to_the_apps_page_instead(self) -> None:
+        p = passage(STRENGTH, url="javascript:alert(1)")
+        _, [citation] = finalize(Draft(f"{STRENGTH} [1].", {1: (p, STRENGTH)}), [p])
+        assert citation.url.startswith("/articles/glute-hip-weakness-low-back-pain#:~:text=")
+
 
 class TestTextFragmentUrl:
     def test_run_encodes_dash_comma_and_ampersand(self) -> None:
@@ -99,8 +114,8 @@ def test_every_citation_of_a_real_answer_is_in_its_passages(assistant: Assistant
         for c in answer.citations:
             assert f"[{c.n}]" in answer.text
             assert any(c.text in p.text for p in answer.passages)
-            # the corpus article has no URL: no link rather than a wrong one
-            assert c.url == ""
+            # the corpus article has no URL: the link goes to the app's own page for it
+            assert c.url.startswith(f"/articles/{c.article}#:~:text="), c.url
 
 
 @pytest.mark.parametrize(

@@ -104,5 +104,5 @@ def test_the_chat_streams_llm_tokens_and_ends_with_sources_and_disclaimer(
     assert len(partial) >= 3  # the reader watched it being written
     assert any(len(a) < len(b) and b.startswith(a[:10]) for a, b in itertools.pairwise(partial))
     final = updates[-1]
-    assert "The article lists these:" in final and "**Sources**" in final and "[1]" in final
+    assert "The article lists these:" in final and "Sources (" in final and "[1]" in final
     assert DISCLAIMER in final

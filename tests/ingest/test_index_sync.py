@@ -160,7 +160,10 @@ def test_cli_json_and_status(tmp_path: Path, corpus_copy: Path) -> None:
         "model": Embedder().stamp,
         "store": "embedded",
         "stale": False,
+        "without_url": ["glute-hip-weakness-low-back-pain"],  # its front matter has no url
     }
+    said = _cli("--status", data=data, corpus=corpus_copy).stdout
+    assert "1 without a url" in said and "glute-hip-weakness-low-back-pain" in said
 
 
 @pytest.mark.slow

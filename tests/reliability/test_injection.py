@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from app import render_answer
 from assistant.pipeline import Assistant
 from assistant.prompts import load_prompt
 from assistant.settings import PROMPTS_DIR, Settings
@@ -23,6 +22,7 @@ from ingest.embed import Embedder
 from ingest.run import run_ingest
 from tests.conftest import make_settings
 from tests.reliability.helpers import DISCLAIMER, answer_problems
+from webapp.chat import render_answer
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

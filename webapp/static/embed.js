@@ -13,9 +13,9 @@
   var history = [];
   var MAX_TURNS = 8;
   var KINDS = { answer: true, not_covered: true, urgent: true };
-  var GREETING =
-    "Hi! Ask me about the blog's articles: glutes, hip rotators, fascia and low back pain. " +
-    "I answer with quotes from the articles and link to them.";
+  var HELP = document.getElementById("supple-help").content.textContent.trim();
+  // From the indexed articles' titles and prompts/ (webapp.chat.widget_copy).
+  var GREETING = document.getElementById("supple-greeting").content.textContent.trim();
 
   var color = params.get("color");
   if (color && window.CSS && CSS.supports("color", color)) {
@@ -36,6 +36,30 @@
     } catch (e) {
       return null;
     }
+  }
+
+  // Links leave the chat for a new tab: the reader keeps the conversation.
+  function newTabLink(text, href, className) {
+    var link = el("a", className, text);
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    return link;
+  }
+
+  // The distinct articles of the retrieved passages, best first (2-3 under "not covered").
+  // An article without a url of its own is this app's /articles/<slug> page, as in
+  // assistant/catalog.py's article_href.
+  function closestArticles(passages) {
+    var seen = {};
+    var out = [];
+    (Array.isArray(passages) ? passages : []).forEach(function (p) {
+      if (!p || !p.article || seen[p.article] || out.length >= 3) return;
+      seen[p.article] = true;
+      var href = webUrl(p.url) || webUrl("/articles/" + encodeURIComponent(p.article));
+      out.push({ title: p.title || p.article, href: href });
+    });
+    return out;
   }
 
   function addMessage(role, text) {
@@ -64,21 +88,33 @@
       var list = el("ol", "sources");
       citations.forEach(function (c) {
         var item = el("li");
-        var label = "[" + c.n + "] " + c.title + (c.section ? " — " + c.section : "");
+        // Compact: the title links to the quoted words; the section is its innermost heading.
+        var label = "[" + c.n + "] " + c.title;
+        var section = String(c.section || "").split(" > ").pop();
         var href = webUrl(c.url);
         if (c.url && href) {
-          var link = el("a", "source-link", label);
-          link.href = href;
-          link.target = "_blank";
-          link.rel = "noopener noreferrer";
-          item.appendChild(link);
+          item.appendChild(newTabLink(label, href, "source-link"));
         } else {
           item.appendChild(el("span", "source-name", label));
         }
+        if (section) item.appendChild(el("span", "section", section));
         item.appendChild(el("blockquote", "quote", "“" + c.text + "”"));
         list.appendChild(item);
       });
       box.appendChild(list);
+    }
+    if (answer.kind === "not_covered") {
+      var closest = closestArticles(answer.passages);
+      if (closest.length) {
+        box.appendChild(el("p", "sources-title", HELP));
+        var articles = el("ul", "closest");
+        closest.forEach(function (a) {
+          var item = el("li");
+          item.appendChild(newTabLink(a.title, a.href, "article-link"));
+          articles.appendChild(item);
+        });
+        box.appendChild(articles);
+      }
     }
     box.appendChild(el("p", "disclaimer", answer.disclaimer || disclaimer));
     if (typeof answer.id === "string" && answer.id) box.appendChild(feedbackBar(answer.id));
@@ -248,7 +284,8 @@
     }
     renderAnswer(box, answer);
     box.removeAttribute("aria-busy");
-    log.scrollTop = log.scrollHeight;
+    // The answer first: a reply taller than the chat shows from its start, not its sources.
+    log.scrollTop = box.offsetHeight > log.clientHeight ? box.offsetTop - 8 : log.scrollHeight;
     history.push({ role: "user", content: question }, { role: "assistant", content: answer.text });
   }
 

@@ -8,6 +8,8 @@
  *   data-label="Ask the articles" the panel's title and the bubble's accessible name
  * The chat runs in an iframe (/embed) inside a shadow root: the page's CSS cannot reach it,
  * and it adds no global names and no styles to the page.
+ * Before the bubble shows, one GET /api/health asks the app whether this page's origin may use
+ * it: when not (SUPPLE_ALLOWED_ORIGINS), no bubble appears and the console says what to set.
  */
 (function () {
   "use strict";
@@ -46,7 +48,7 @@
     "  flex-direction: column; background: #fff; border-radius: 14px; overflow: hidden;",
     "  box-shadow: 0 10px 40px rgba(0,0,0,.3); z-index: 2147483647;",
     "  font: 15px/1.4 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; }",
-    ".panel[hidden] { display: none; }",
+    ".panel[hidden], .frame[hidden] { display: none; }",
     ".bar { display: flex; align-items: center; justify-content: space-between;",
     "  padding: 10px 12px 10px 16px; background: var(--accent); color: #fff; }",
     ".title { font-weight: 600; margin: 0; font-size: 16px; }",
@@ -136,6 +138,7 @@
     panel.appendChild(bar);
     frame.appendChild(panel);
     frame.appendChild(bubble);
+    frame.hidden = true; // until the app says this page may use it
     root.appendChild(frame);
     document.body.appendChild(host);
 
@@ -187,7 +190,49 @@
       if (event.data && event.data.type === "supple:close") shut();
     });
 
-    if (options.open && window.matchMedia("(min-width: 521px)").matches) open();
+    allowedHere(function (ok) {
+      host.setAttribute("data-state", ok ? "ready" : "off");
+      if (!ok) return;
+      frame.hidden = false;
+      if (options.open && window.matchMedia("(min-width: 521px)").matches) open();
+    });
+  }
+
+  // The app's gate answers a page from an origin it does not allow with 403 and a JSON error
+  // (with CORS, so this page can read it). Then no bubble: a reader would only get an empty
+  // frame; the site's owner reads the console.
+  function allowedHere(done) {
+    var setting = "SUPPLE_ALLOWED_ORIGINS=" + window.location.origin;
+    fetch(appOrigin + "/api/health", { credentials: "omit" }).then(
+      function (response) {
+        if (response.ok) return done(true);
+        return response.json().then(
+          function (body) {
+            return body && body.error ? String(body.error) : "HTTP " + response.status;
+          },
+          function () {
+            return "HTTP " + response.status;
+          }
+        ).then(function (why) {
+          console.error(
+            "Supple chat widget is off on this page: " + why + " To turn it on, set " +
+              setting + " (comma-separated, beside any origins allowed now) where the " +
+              "Supple app at " + appOrigin + " runs, and restart it. " + appOrigin +
+              "/embed/snippet shows the origins allowed now."
+          );
+          done(false);
+        });
+      },
+      function () {
+        console.error(
+          "Supple chat widget is off on this page: the app at " + appOrigin + " cannot be " +
+            "reached (is it running? does this page's Content-Security-Policy allow " +
+            "connect-src " + appOrigin + "?). If it runs, check that " + setting +
+            " is in its settings."
+        );
+        done(false);
+      }
+    );
   }
 
   if (document.body) mount();
