@@ -1,4 +1,5 @@
-"""Shared fixtures: the real model, a real Chroma index of the real corpus, a real Assistant.
+"""Shared fixtures: the real model, a real Chroma index of the frozen fixture blog, a real
+Assistant. No test reads the live corpus/: the author adds articles there.
 
 The network is blocked except loopback (pytest-socket, see pyproject addopts).
 """
@@ -27,8 +28,10 @@ from ingest.embed import Embedder  # noqa: E402
 from ingest.run import run_ingest  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO / "corpus"
-ARTICLE = CORPUS / "glute-hip-weakness-low-back-pain.md"
+# The frozen fixture blog: the seed article (cleaned) and 14 adjacent ones, with a glossary.
+BLOG = REPO / "tests" / "fixtures" / "blog"
+CORPUS = BLOG
+ARTICLE = BLOG / "glute-hip-weakness-low-back-pain.md"
 # The first article as scraped from the blog, page chrome and all (a copy of shared/seeds).
 SEED = REPO / "tests" / "ingest" / "data" / "000_bc34cf1ef2d8e3a2.txt"
 
@@ -54,7 +57,7 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def indexed_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
-    """An index of the real corpus, built once per test session."""
+    """An index of the fixture blog, built once per test session."""
     settings = make_settings(tmp_path_factory.mktemp("data"))
     run_ingest(settings, embedder=embedder)
     return settings
@@ -67,7 +70,7 @@ def assistant(indexed_settings: Settings, embedder: Embedder) -> Assistant:
 
 @pytest.fixture
 def corpus_copy(tmp_path: Path) -> Path:
-    """A private copy of the corpus a test may edit."""
+    """A private copy of the fixture blog a test may edit."""
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target

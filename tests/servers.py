@@ -74,7 +74,7 @@ def serve_app(
     full_env = {
         **os.environ,
         "SUPPLE_DATA_DIR": str(data_dir),
-        "SUPPLE_CORPUS_DIR": str(corpus_dir or REPO / "corpus"),
+        "SUPPLE_CORPUS_DIR": str(corpus_dir or REPO / "tests" / "fixtures" / "blog"),
         "SUPPLE_HOST": "127.0.0.1",
         "SUPPLE_PORT": str(port),
         **env,
