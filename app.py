@@ -32,7 +32,11 @@ from assistant.settings import Settings  # noqa: E402
 from assistant.types import Answer, Citation, Kind  # noqa: E402
 from ingest.settings import settings_error_line  # noqa: E402
 from webapp.api import install_api  # noqa: E402
-from webapp.security import ApiGate, OriginPolicy, RateLimiter  # noqa: E402
+from webapp.chat_votes import answer_marker, record_chat_vote  # noqa: E402
+from webapp.gate import install_gate  # noqa: E402
+from webapp.proxies import ProxyPolicy  # noqa: E402
+from webapp.security import ApiGate, OriginPolicy, RateLimiter, markdown_link_url  # noqa: E402
+from webapp.serve import serve  # noqa: E402
 from webapp.widget import install_widget  # noqa: E402
 
 TITLE = "Supple — ask the articles"
@@ -47,7 +51,8 @@ def _escape_md(text: str) -> str:
 
 
 def source_card(citation: Citation) -> str:
-    link = f" · [open the passage]({citation.url})" if citation.url else ""
+    url = markdown_link_url(citation.url)
+    link = f" · [open the passage]({url})" if url else ""
     return (
         f"> **[{citation.n}] {_escape_md(citation.title)}** — {_escape_md(citation.section)}{link}\n"
         f"> “{_escape_md(citation.text)}”"
@@ -63,7 +68,7 @@ def render_answer(answer: Answer) -> str:
         parts.append(f"_{_escape_md(answer.note)}_")
     if answer.citations:
         parts.append("**Sources**\n\n" + "\n\n".join(source_card(c) for c in answer.citations))
-    parts.append(f"<sub>{_escape_md(answer.disclaimer)}</sub>")
+    parts.append(f"<sub>{_escape_md(answer.disclaimer)}</sub>{answer_marker(answer.id)}")
     return "\n\n".join(parts)
 
 
@@ -81,7 +86,11 @@ def _history(messages: list[Any]) -> list[dict[str, str]]:
     return turns
 
 
-def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.Blocks:
+def build_chat(
+    assistant: Assistant,
+    limiter: RateLimiter | None = None,
+    vote_limiter: RateLimiter | None = None,
+) -> gr.Blocks:
     def respond(message: str, history: list[Any], request: gr.Request) -> Iterator[str]:
         client = getattr(getattr(request, "client", None), "host", None)
         wait = limiter.check(client) if limiter and client else None
@@ -99,12 +108,10 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
         except SuppleError as error:
             yield f"⚠️ {_escape_md(str(error))}"
 
-    def record_feedback(messages: list[Any], data: gr.LikeData) -> None:
-        """Thumbs up/down on a reply: stored against the question before it (no identity)."""
-        index = data.index[0] if isinstance(data.index, tuple | list) else data.index
-        asked = [t for t in _history(messages[: int(index)]) if t["role"] == "user"]
-        if assistant.question_log is not None and asked and isinstance(data.liked, bool):
-            assistant.question_log.feedback_for_question(asked[-1]["content"], data.liked)
+    def record_feedback(data: gr.LikeData, request: gr.Request) -> None:
+        """Thumbs up/down on a reply, by the answer id it carries (webapp/chat_votes.py)."""
+        client = getattr(getattr(request, "client", None), "host", None)
+        record_chat_vote(assistant.question_log, vote_limiter, client, data.value, data.liked)
 
     with gr.Blocks(title=TITLE) as chat:
         gr.Markdown(
@@ -112,7 +119,7 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
             "[Embed this chat on your blog](/embed/snippet) · [HTTP API](/docs)"
         )
         chatbot = gr.Chatbot(label="Supple", feedback_options=("Like", "Dislike"))
-        chatbot.like(record_feedback, [chatbot], None, api_name="feedback")
+        chatbot.like(record_feedback, None, None, api_name="feedback")
         gr.ChatInterface(
             respond,
             chatbot=chatbot,
@@ -151,8 +158,13 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         max_question_chars=settings.max_question_chars,
     )
 
-    chat = build_chat(assistant, api.state.rate_limiter)
-    return gr.mount_gradio_app(api, chat, path="/", footer_links=["api"])
+    chat = build_chat(assistant, api.state.rate_limiter, api.state.feedback_limiter)
+    # No file inputs: uploads are refused by the gate, and capped here anyway.
+    app = gr.mount_gradio_app(
+        api, chat, path="/", footer_links=["api"], max_file_size="1kb", show_error=False
+    )
+    install_gate(app, settings, policy)  # outermost: every route passes it (webapp/gate.py)
+    return app
 
 
 def _warm_up(assistant: Assistant) -> None:
@@ -175,13 +187,12 @@ def _load_model() -> None:
 def main() -> int:
     import threading
 
-    import uvicorn
-
     from ingest.run import run_ingest, status
 
     try:
         settings = Settings()
         OriginPolicy.parse(settings.allowed_origins)  # a bad allowlist stops here, before indexing
+        ProxyPolicy.parse(settings.trusted_proxies)
         # Load the model (import torch, read the weights: ~5 s) while the index is checked and
         # the chat is built, so the first answer is not 5 s behind the first health check.
         threading.Thread(target=_load_model, daemon=True).start()
@@ -204,15 +215,7 @@ def main() -> int:
         return 2
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
     print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
-    # Open streams (the chat's heartbeat) would otherwise hold a shutdown for a long time.
-    # No access log: it would write every reader's address to the output.
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        timeout_graceful_shutdown=3,
-        access_log=False,
-    )
+    serve(app, settings)  # uvicorn with timeouts and limits (webapp/serve.py)
     return 0
 
 
