@@ -213,6 +213,9 @@ class WebLoader:
                 entries.setdefault(
                     url_key(fields["loc"]), (fields["loc"], fields.get("lastmod", ""))
                 )
+        if tag == "sitemapindex":  # claimed here, so no sitemap below reads them again
+            entries = {k: v for k, v in entries.items() if k not in self._sitemaps_read}
+            self._sitemaps_read.update(entries)
         complete = True
         listed = tqdm(
             entries.values(),
@@ -224,8 +227,6 @@ class WebLoader:
             if tag == "urlset":
                 self._listed_page(loc, lastmod, origin, blog, loaded)
                 continue
-            if url_key(loc) in self._sitemaps_read:
-                continue  # read already this run (an index listing itself, or a variant)
             if self.fetcher.budget_spent:
                 self._unfetched += 1
                 complete = False
@@ -233,7 +234,6 @@ class WebLoader:
             try:  # a sitemap index: its sitemaps, on the blog's site, a few levels deep
                 if depth >= MAX_SITEMAP_DEPTH:
                     raise SourceError(loc, f"sitemaps nested more than {MAX_SITEMAP_DEPTH} deep")
-                self._sitemaps_read.add(url_key(loc))
                 child = self.fetcher.fetch(loc, blog)
                 self._sitemaps_read.add(url_key(child.url))
                 complete &= self._sitemap(loc, child, origin, loaded, blog, depth + 1)
