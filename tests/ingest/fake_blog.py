@@ -347,12 +347,12 @@ def _handler(blog: FakeBlog) -> type[BaseHTTPRequestHandler]:
             html_type = "text/html; charset=utf-8"
             listing = path in ("/sitemap.xml", "/feed/", "/atom.xml", "/wp-json/wp/v2/posts")
             if path in blog.raw:  # any query: the same bytes and headers
-                body, headers = blog.raw[path]
+                raw, raw_headers = blog.raw[path]
                 self.send_response(200)
-                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                for name, value in {"Content-Length": str(len(raw)), **raw_headers}.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(raw)
             elif path in blog.redirects:
                 self.send_response(302)
                 self.send_header("Location", blog.redirects[path])
