@@ -1,16 +1,19 @@
-"""Framing, in real Chromium (issue 14, finding 2): a page on a site not in
-SUPPLE_ALLOWED_ORIGINS frames the chat, its framed page and the raw HTML file behind it."""
+"""In real Chromium (issue 14, findings 2 and 4): a page on a site not in
+SUPPLE_ALLOWED_ORIGINS frames the chat, its framed page and the raw HTML file behind it; and a
+reader's thumbs in the Gradio chat still land on their answer, now named by its id."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from assistant.questionlog import FILE_NAME, QuestionLog
 from tests.app.conftest import Site
 from tests.browser import open_page
 
@@ -72,3 +75,25 @@ def test_run_another_site_cannot_frame_the_chat_or_the_raw_embed_page(site: Site
         assert "{{DISCLAIMER}}" not in text
         assert "ask the articles" not in text
     assert inputs == [0, 0, 0]
+
+
+def test_run_thumbs_in_the_gradio_chat_vote_on_that_answer_by_its_id(site: Site) -> None:
+    question = "What do fascial adhesions do?"
+    log = QuestionLog(site.data_dir / FILE_NAME)
+    with open_page(site.app + "/") as (page, page_log):
+        box = page.get_by_role("textbox").first
+        box.fill(question)
+        box.press("Enter")
+        like = page.get_by_role("button", name="Like", exact=True).last
+        like.wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)  # the reply has finished streaming
+        assert "supple-answer" not in page.locator("body").inner_text()
+        like.click()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            votes = [q.feedback for q in log.questions() if q.question == question]
+            if votes and votes[-1] == 1:
+                break
+            time.sleep(0.2)
+    assert votes[-1] == 1, votes
+    assert page_log.errors == []
