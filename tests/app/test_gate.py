@@ -89,6 +89,7 @@ def one_line_error(response: httpx.Response, status: int) -> str:
     assert response.status_code == status, response.text[:300]
     body = response.json()
     assert list(body) == ["error"] and "\n" not in body["error"], body
+    assert response.headers["x-content-type-options"] == "nosniff"
     return str(body["error"])
 
 
