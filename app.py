@@ -28,7 +28,10 @@ from assistant.settings import Settings  # noqa: E402
 from ingest.settings import settings_error_line  # noqa: E402
 from webapp.api import install_api  # noqa: E402
 from webapp.articles import install_articles  # noqa: E402
+from webapp.gate import install_gate  # noqa: E402
+from webapp.proxies import ProxyPolicy  # noqa: E402
 from webapp.security import ApiGate, OriginPolicy, RateLimiter  # noqa: E402
+from webapp.serve import serve  # noqa: E402
 from webapp.widget import install_widget, page_headers  # noqa: E402
 from webapp.words import widget_copy  # noqa: E402
 
@@ -60,10 +63,19 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     from webapp.chat import CSS, build_chat
 
-    chat = build_chat(assistant, api.state.rate_limiter)
-    return gr.mount_gradio_app(
-        api, chat, path="/", footer_links=["api"], css=CSS.read_text(encoding="utf-8")
+    chat = build_chat(assistant, api.state.rate_limiter, api.state.feedback_limiter)
+    # No file inputs: uploads are refused by the gate, and capped here anyway.
+    app = gr.mount_gradio_app(
+        api,
+        chat,
+        path="/",
+        footer_links=["api"],
+        css=CSS.read_text(encoding="utf-8"),
+        max_file_size="1kb",
+        show_error=False,
     )
+    install_gate(app, settings, policy)  # outermost: every route passes it (webapp/gate.py)
+    return app
 
 
 def _warm_up(assistant: Assistant) -> None:
@@ -86,13 +98,12 @@ def _load_model() -> None:
 def main() -> int:
     import threading
 
-    import uvicorn
-
     from ingest.run import run_ingest, status
 
     try:
         settings = Settings()
         OriginPolicy.parse(settings.allowed_origins)  # a bad allowlist stops here, before indexing
+        ProxyPolicy.parse(settings.trusted_proxies)
         # Load the model (import torch, read the weights: ~5 s) while the index is checked and
         # the chat is built, so the first answer is not 5 s behind the first health check.
         threading.Thread(target=_load_model, daemon=True).start()
@@ -115,15 +126,7 @@ def main() -> int:
         return 2
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
     print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
-    # Open streams (the chat's heartbeat) would otherwise hold a shutdown for a long time.
-    # No access log: it would write every reader's address to the output.
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        timeout_graceful_shutdown=3,
-        access_log=False,
-    )
+    serve(app, settings)  # uvicorn with timeouts and limits (webapp/serve.py)
     return 0
 
 

@@ -30,6 +30,41 @@ class Settings(StoreSettings):
     allowed_origins: str = Field(
         "", description="Comma-separated origins allowed to embed the widget and call the API."
     )
+    allowed_hosts: str = Field(
+        "",
+        description="Comma-separated host names the app answers to (the Host header), e.g. "
+        "'chat.blog.example' or '*.blog.example'; localhost, 127.0.0.1 and ::1 always; '*' any. "
+        "Other names get 400 (DNS rebinding).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks (10.0.0.0/8) of reverse proxies "
+        "whose Forwarded / X-Forwarded-For headers name the reader; default none: the peer "
+        "address is the reader.",
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a connection may take to send a request's headers."
+    )
+    body_timeout: float = Field(
+        10.0, gt=0, description="Seconds a request body may pause before the request gets 408."
+    )
+    max_connections: int = Field(
+        200,
+        ge=1,
+        description="Connections and requests served at once by `python app.py`; more get 503.",
+    )
+    max_chat_body_bytes: int = Field(
+        262144,
+        ge=1024,
+        description="Largest request body to the chat's /gradio_api routes, which carry the "
+        "whole conversation each turn (HTTP 413 above).",
+    )
+    rate_requests_per_minute: int = Field(
+        600,
+        ge=0,
+        description="Requests of any kind (pages, scripts, chat events, API) per minute one "
+        "client address may make; 0 = no cap.",
+    )
     prompts_dir: Path = Field(PROMPTS_DIR, description="Folder of prompt files.")
     retriever: str = Field(
         "hybrid", description="Retriever: 'hybrid' (dense + BM25, fused), 'dense' or 'bm25'."

@@ -44,6 +44,18 @@ def parser() -> argparse.ArgumentParser:
         help="fetch pages the site's robots.txt disallows (for your own blog)",
     )
     p.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="fetch from loopback, private and link-local addresses (a blog on your own network)",
+    )
+    p.add_argument(
+        "--max-pages",
+        type=int,
+        metavar="N",
+        help="make at most N requests this run (pages, sitemaps, feeds, redirects; "
+        "default 2000, 0 = no cap)",
+    )
+    p.add_argument(
         "--wait",
         type=float,
         metavar="SECONDS",
@@ -73,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             overrides["follow_offsite"] = True
         if args.ignore_robots:
             overrides["respect_robots"] = False
+        if args.allow_private:
+            overrides["allow_private"] = True
+        if args.max_pages is not None:
+            overrides["max_pages"] = args.max_pages
         if args.wait is not None:
             overrides["ingest_lock_wait"] = args.wait
         settings = StoreSettings(**overrides)  # type: ignore[arg-type]

@@ -1,5 +1,6 @@
-"""Polite HTTP fetching for ingest: timeouts, a size cap, a pause between requests, and the
-same-host rule. Every failure is a ``SourceError`` with one line a reader understands.
+"""Polite HTTP fetching for ingest: timeouts, a size cap, a pause between requests, the
+same-site rule (scheme, host and port), no private addresses (ingest/netguard.py) and a page
+budget per run. Every failure is a ``SourceError`` with one line a reader understands.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from ingest.errors import SourceError
+from ingest.netguard import BoundedDecoder, CodingError, GuardedBackend, private_address_of
 from ingest.settings import StoreSettings
 
 MAX_REDIRECTS = 5
@@ -29,6 +31,32 @@ def site_host(url: str) -> str:
     """The host a URL belongs to, for the same-host rule: lower case, without ``www.``."""
     host = (urlsplit(url).hostname or "").lower()
     return host.removeprefix("www.")
+
+
+def site_origin(url: str) -> str:
+    """The site a URL belongs to, for the same-site rule: ``scheme://host[:port]`` in lower
+    case, without ``www.`` and without the scheme's default port."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = site_host(url)
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
+        netloc = f"{netloc}:{port}"
+    return f"{scheme}://{netloc}"
+
+
+def same_site(url: str, blog: str) -> bool:
+    """``url`` is on the blog's site; ``http://blog`` -> ``https://blog`` (an upgrade on the
+    default ports) counts as the same site."""
+    origin = site_origin(url)
+    return origin == blog or (
+        blog.startswith("http://") and origin == "https://" + blog.removeprefix("http://")
+    )
 
 
 def clean_url(url: str) -> str:
@@ -109,13 +137,21 @@ class Fetcher:
         self.follow_offsite = settings.follow_offsite
         self.respect_robots = settings.respect_robots
         self.user_agent = settings.fetch_user_agent
+        self.allow_private = settings.allow_private
+        self.max_pages = settings.max_pages
+        self.requests = 0  # made this run, against max_pages
         self._last_request: dict[str, float] = {}
         self._host_delay: dict[str, float] = {}  # a robots.txt Crawl-delay above ours
         self._robots: dict[str, RobotFileParser | str] = {}  # by origin: rules, or why none
+        transport = httpx.HTTPTransport()
+        if not self.allow_private:  # no public option for it in httpx (ingest/netguard.py)
+            transport._pool._network_backend = GuardedBackend()
         self._client = httpx.Client(
+            transport=transport,
             timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,
-            headers={"User-Agent": settings.fetch_user_agent},
+            # One coding at most, and only those BoundedDecoder reads in bounded steps.
+            headers={"User-Agent": settings.fetch_user_agent, "Accept-Encoding": "gzip, deflate"},
         )
 
     def __enter__(self) -> Fetcher:
@@ -124,25 +160,45 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self._client.close()
 
-    def allowed(self, url: str, blog_host: str) -> bool:
-        return self.follow_offsite or site_host(url) == blog_host
+    def allowed(self, url: str, blog: str) -> bool:
+        return self.follow_offsite or same_site(url, blog)
 
-    def check_host(self, url: str, blog_host: str, source: str) -> None:
-        if not self.allowed(url, blog_host):
+    def check_host(self, url: str, blog: str, source: str) -> None:
+        """``blog`` is the blog's ``site_origin``: another scheme, host or port is refused."""
+        if not self.allowed(url, blog):
             raise SourceError(
                 source,
-                f"on another host ({site_host(url)}) than the blog ({blog_host}); "
+                f"on another site ({site_origin(url)}) than the blog ({blog}); "
                 "pass --follow-offsite to fetch it",
             )
 
-    def fetch(self, url: str, blog_host: str | None = None, *, validator: str = "") -> Fetched:
-        """GET ``url``, following redirects only on ``blog_host`` (default: the URL's own).
-        With a ``validator`` (``Fetched.validator`` of an earlier fetch) the GET is
-        conditional, and an unchanged page comes back as ``not_modified`` with no body."""
-        blog_host = blog_host or site_host(url)
+    def check_address(self, url: str, source: str) -> None:
+        """Refuses a URL whose host resolves to a loopback, private or link-local address."""
+        parts = urlsplit(url)
+        if self.allow_private or not parts.hostname:
+            return
+        try:
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        except ValueError:
+            raise SourceError(source, "not a valid http(s) URL") from None
+        refused = private_address_of(parts.hostname, port)
+        if refused is not None:
+            raise SourceError(source, _private(parts.hostname, refused))
+
+    @property
+    def budget_spent(self) -> bool:
+        return bool(self.max_pages) and self.requests >= self.max_pages
+
+    def fetch(self, url: str, blog: str | None = None, *, validator: str = "") -> Fetched:
+        """GET ``url``, following redirects only on ``blog`` (a ``site_origin``; default: the
+        URL's own), each hop checked again. With a ``validator`` (``Fetched.validator`` of
+        an earlier fetch) the GET is conditional, and an unchanged page comes back as
+        ``not_modified`` with no body."""
+        blog = blog or site_origin(url)
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            self.check_host(current, blog_host, url)
+            self.check_host(current, blog, url)
+            self.check_address(current, url)
             if self.respect_robots:
                 self.check_robots(current, url)
             response = self._get(current, url, _conditional(validator))
@@ -198,6 +254,9 @@ class Fetcher:
 
     def _get(self, url: str, source: str, headers: dict[str, str]) -> Fetched | str:
         """The response, or the URL a redirect points to."""
+        if self.budget_spent:
+            raise SourceError(source, self.budget_line())
+        self.requests += 1
         self._pause(site_host(url))
         try:
             with self._client.stream("GET", url, headers=headers) as response:
@@ -217,19 +276,36 @@ class Fetcher:
                 length = response.headers.get("content-length", "")
                 if length.isdigit() and int(length) > self.max_bytes:
                     raise SourceError(source, self._too_big(int(length)))
-                body = bytearray()
-                for block in response.iter_bytes():
-                    body += block
-                    if len(body) > self.max_bytes:
-                        raise SourceError(source, self._too_big(None))
-                return Fetched(str(response.url), ctype, bytes(body), dict(response.headers))
+                body = self._read_body(response, source)
+                return Fetched(str(response.url), ctype, body, dict(response.headers))
         except httpx.TimeoutException as exc:
             raise SourceError(source, f"no answer within {self.timeout:g} s") from exc
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise SourceError(source, "not a valid http(s) URL") from exc
         except httpx.TransportError as exc:
+            if "resolves to a private address" in str(exc):  # GuardedBackend, at connect
+                raise SourceError(
+                    source, f"{exc}; pass --allow-private for your own network"
+                ) from None
             reason = str(exc).split("] ")[-1].lower() or type(exc).__name__
             raise SourceError(source, f"cannot connect ({reason})") from exc
+
+    def _read_body(self, response: httpx.Response, source: str) -> bytes:
+        """The body, decoded in bounded steps: never more than the cap in memory."""
+        try:
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""), self.max_bytes)
+            body = bytearray()
+            for block in response.iter_raw():
+                body += decoder.feed(block)
+            body += decoder.finish()
+        except CodingError as exc:
+            raise SourceError(source, str(exc)) from None
+        except OverflowError:
+            raise SourceError(source, self._too_big(None)) from None
+        return bytes(body)
+
+    def budget_line(self) -> str:
+        return f"the run's budget of {self.max_pages} fetches is spent; raise --max-pages"
 
     def _too_big(self, size: int | None) -> str:
         limit = f"the {self.max_bytes / 1e6:g} MB limit"
@@ -238,3 +314,10 @@ class Fetcher:
             if size
             else f"response is over {limit}"
         )
+
+
+def _private(host: str, address: str) -> str:
+    return (
+        f"{host} resolves to a private address ({address}); "
+        "pass --allow-private for your own network"
+    )

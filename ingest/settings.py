@@ -45,6 +45,17 @@ class StoreSettings(BaseSettings):
         False,
         description="Fetch pages a sitemap or feed lists on other hosts than the blog's own.",
     )
+    allow_private: bool = Field(
+        False,
+        description="Fetch from loopback, private and link-local addresses (your own network); "
+        "off, a URL or redirect resolving to one is skipped. --allow-private.",
+    )
+    max_pages: int = Field(
+        2000,
+        ge=0,
+        description="Most HTTP requests one ingest run makes (pages, sitemaps, feeds, "
+        "redirects); 0 = no cap. --max-pages.",
+    )
     respect_robots: bool = Field(
         True,
         description="Obey each site's robots.txt (RFC 9309: its Disallow rules for our user "

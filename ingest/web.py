@@ -4,7 +4,11 @@ WordPress site's REST API (``/wp-json/wp/v2/posts``, paginated).
 A listing (sitemap, feed, API) is the blog's own list of its articles: an article gone from
 it leaves the index. Where the listing says when a page last changed (``lastmod``,
 ``updated``, ``modified``) and the index holds that version, the page is not fetched again.
-Pages on other hosts than the blog's are skipped unless ``follow_offsite`` is set.
+Pages on other sites (scheme, host, port) than the blog's are skipped unless
+``follow_offsite`` is set. A run reads each sitemap once (one visited set for the run, so an
+index listing itself, or variants of itself, costs one fetch each) and stops at the
+fetcher's page budget: the pages left unfetched are one skip line, and the index keeps
+what it held of them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from tqdm import tqdm
 
 from ingest.clean import CleanPage, article_words, clean_html, clean_scraped_text
 from ingest.errors import SourceError
-from ingest.fetch import VALIDATOR_KINDS, Fetched, Fetcher, clean_url, site_host, url_key
+from ingest.fetch import VALIDATOR_KINDS, Fetched, Fetcher, clean_url, site_origin, url_key
 from ingest.load import Loaded, slug_from_url, slugify
 from ingest.schema import Article
 
@@ -75,10 +79,13 @@ class WebLoader:
         self.fetcher = fetcher
         self.held = held or {}
         self.progress = progress
+        self._sitemaps_read: set[str] = set()  # url_key of every sitemap read this run
+        self._unfetched = 0  # listed URLs left out of this source by the page budget
 
     def load(self, url: str) -> Loaded:
         loaded = Loaded()
         origin = url_key(url)
+        self._unfetched = 0
         try:
             parts = urlsplit(url)
             if "/wp-json/" in parts.path or "rest_route=" in parts.query:
@@ -90,7 +97,9 @@ class WebLoader:
                     return loaded
                 kind = _kind(fetched)
                 if kind == "sitemap":
-                    complete = self._sitemap(url, fetched, origin, loaded, site_host(url), 0)
+                    self._sitemaps_read.add(url_key(fetched.url))
+                    self._sitemaps_read.add(origin)
+                    complete = self._sitemap(url, fetched, origin, loaded, site_origin(url), 0)
                 elif kind == "feed":
                     complete = self._feed(url, fetched, origin, loaded)
                 elif kind == "json":
@@ -101,6 +110,14 @@ class WebLoader:
         except SourceError as error:
             loaded.skip(error, url_key(error.source))
             return loaded
+        if self._unfetched:
+            loaded.skipped.append(
+                SourceError(
+                    url,
+                    f"{self._unfetched} listed URLs not fetched: {self.fetcher.budget_line()}",
+                )
+            )
+            complete = False  # their articles stay as the index holds them
         if complete:
             loaded.origins.add(origin)
         return loaded
@@ -159,6 +176,10 @@ class WebLoader:
         date, asked with the ETag or Last-Modified of the held version (HTTP 304: kept)."""
         if self._unchanged(url, modified, loaded):
             return
+        if self.fetcher.budget_spent:
+            self._unfetched += 1
+            loaded.failed.add(url_key(url))
+            return
         try:
             self.fetcher.check_host(url, blog, url)
             validator = "" if modified else self._validator(url)
@@ -192,6 +213,9 @@ class WebLoader:
                 entries.setdefault(
                     url_key(fields["loc"]), (fields["loc"], fields.get("lastmod", ""))
                 )
+        if tag == "sitemapindex":  # claimed here, so no sitemap below reads them again
+            entries = {k: v for k, v in entries.items() if k not in self._sitemaps_read}
+            self._sitemaps_read.update(entries)
         complete = True
         listed = tqdm(
             entries.values(),
@@ -203,10 +227,15 @@ class WebLoader:
             if tag == "urlset":
                 self._listed_page(loc, lastmod, origin, blog, loaded)
                 continue
-            try:  # a sitemap index: its sitemaps, on the blog's host, a few levels deep
+            if self.fetcher.budget_spent:
+                self._unfetched += 1
+                complete = False
+                continue
+            try:  # a sitemap index: its sitemaps, on the blog's site, a few levels deep
                 if depth >= MAX_SITEMAP_DEPTH:
                     raise SourceError(loc, f"sitemaps nested more than {MAX_SITEMAP_DEPTH} deep")
                 child = self.fetcher.fetch(loc, blog)
+                self._sitemaps_read.add(url_key(child.url))
                 complete &= self._sitemap(loc, child, origin, loaded, blog, depth + 1)
             except SourceError as error:
                 loaded.skipped.append(error)
@@ -224,7 +253,7 @@ class WebLoader:
             )
         if not feed.entries and not feed.get("version"):
             raise SourceError(url, "not an RSS or Atom feed")
-        blog = site_host(url)
+        blog = site_origin(url)
         for entry in feed.entries:
             link = str(entry.get("link") or "")
             if not link:

@@ -26,7 +26,8 @@ from assistant.errors import SuppleError
 from assistant.pipeline import Assistant
 from assistant.prompts import load_prompt
 from assistant.types import Answer, Citation, Kind, Passage
-from webapp.security import RateLimiter
+from webapp.chat_votes import answer_marker, record_chat_vote
+from webapp.security import RateLimiter, markdown_link_url
 from webapp.words import example_questions, read_catalog_or_empty, widget_copy
 
 TITLE = "Supple — ask the articles"
@@ -51,7 +52,9 @@ def _link(text: str, href: str) -> str:
 def source_card(citation: Citation) -> str:
     """One source, compact: its number, the article's title as a link to the quoted words,
     the section it stands in (its innermost heading), the quote."""
-    name = _link(citation.title, citation.url) if citation.url else _escape_md(citation.title)
+    # only http(s) and the app's own /articles links (a javascript: url gives no link)
+    href = citation.url if citation.url.startswith("/") else markdown_link_url(citation.url)
+    name = _link(citation.title, href) if href else _escape_md(citation.title)
     section = citation.section.split(SECTION_SEPARATOR)[-1] if citation.section else ""
     where = f" · _{_escape_md(section)}_" if section else ""
     return f"**[{citation.n}]** {name}{where}\n> “{_escape_md(citation.text)}”"
@@ -85,7 +88,8 @@ def render_answer(answer: Answer, public_url: str = "", help_label: str = "") ->
         if closest:
             links = "\n".join(f"- {_link(title, href)}" for title, href in closest)
             parts.append(f"**{_escape_md(help_label or 'What I can help with')}**\n\n{links}")
-    parts.append(f"<sub>{_escape_md(answer.disclaimer)}</sub>")
+    # the answer id, invisible, so a thumbs up/down names its answer (webapp/chat_votes.py)
+    parts.append(f"<sub>{_escape_md(answer.disclaimer)}</sub>{answer_marker(answer.id)}")
     return "\n\n".join(parts)
 
 
@@ -110,7 +114,11 @@ def as_typed(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _escape_md(text))
 
 
-def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.Blocks:
+def build_chat(
+    assistant: Assistant,
+    limiter: RateLimiter | None = None,
+    vote_limiter: RateLimiter | None = None,
+) -> gr.Blocks:
     """The chat page. Wired by hand on ``gr.Chatbot`` (not ``gr.ChatInterface``, which shows
     the reader's message as Markdown with HTML: an ``<img>`` typed by a reader vanished from
     the bubble) so the question shows exactly as typed, and the conversation the assistant
@@ -169,12 +177,10 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
         value = data.value
         return str(value.get("text", "") if isinstance(value, dict) else value)
 
-    def record_feedback(turns: list[dict[str, str]], data: gr.LikeData) -> None:
-        """Thumbs up/down on a reply: stored against the question before it (no identity)."""
-        index = data.index[0] if isinstance(data.index, tuple | list) else data.index
-        asked = [t for t in turns[: int(index)] if t["role"] == "user"]
-        if assistant.question_log is not None and asked and isinstance(data.liked, bool):
-            assistant.question_log.feedback_for_question(asked[-1]["content"], data.liked)
+    def record_feedback(data: gr.LikeData, request: gr.Request) -> None:
+        """Thumbs up/down on a reply, by the answer id it carries, rate-limited per reader."""
+        client = getattr(getattr(request, "client", None), "host", None)
+        record_chat_vote(assistant.question_log, vote_limiter, client, data.value, data.liked)
 
     placeholder = intro(catalog, greeting, help_label, public_url)
     placeholder += f"\n\n<sub>{_escape_md(disclaimer)}</sub>"  # the page's one disclaimer
@@ -218,7 +224,7 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
             event.then(
                 add_question, [question, chatbot, turns], [chatbot, turns], queue=False
             ).then(**ask, concurrency_limit=CHAT_CONCURRENCY, api_visibility="private")
-        chatbot.like(record_feedback, [turns], None, api_name="feedback")
+        chatbot.like(record_feedback, None, None, api_name="feedback")
         chatbot.clear(lambda: [], None, [turns], queue=False, api_visibility="private")
         new_chat.click(lambda: ([], []), None, [chatbot, turns], queue=False)
         new_chat.click(

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, Response
@@ -210,3 +210,11 @@ class RateLimiter:
 
 def _seconds(wait: float) -> int:
     return max(1, math.ceil(wait))
+
+
+def markdown_link_url(url: str) -> str:
+    """``url`` safe as a Markdown link target: http(s) only ("" otherwise), and every
+    character that would end or break the target (space, ``()<>"`` ...) percent-encoded."""
+    if urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
+        return ""
+    return quote(url.strip(), safe="/:?#[]@!$&'*+,;=%~-._")

@@ -24,7 +24,12 @@ ANSWER_KEYS = {"kind", "text", "citations", "passages", "disclaimer", "backend",
 
 
 def client_for(assistant: Assistant, **overrides: object) -> TestClient:
-    options: dict[str, object] = {"allowed_origins": BLOG, **overrides}
+    # TestClient's Host is "testserver": allowed like a deployment's own host name.
+    options: dict[str, object] = {
+        "allowed_origins": BLOG,
+        "allowed_hosts": "testserver",
+        **overrides,
+    }
     settings: Settings = make_settings(assistant.settings.data_dir, CORPUS, **options)
     return TestClient(create_app(settings, assistant))
 

@@ -7,7 +7,9 @@ survive: a 404, a page with no article text, a malformed sitemap and feed, a bin
 an oversize response (with and without Content-Length) and a slow page. ``blog.robots``
 sets a robots.txt (none by default). Post pages carry an ETag and answer a matching
 If-None-Match with 304 (logged in ``blog.not_modified``).
-Tests may edit ``blog.posts`` while it runs; every request path is logged in ``blog.requests``.
+``blog.redirects`` (path -> a 302) and ``blog.raw`` (path -> bytes and headers, sent as they
+are) make hostile sites. Tests may edit ``blog.posts`` while it runs; every request path is
+logged in ``blog.requests``.
 """
 
 from __future__ import annotations
@@ -192,6 +194,8 @@ class FakeBlog:
     robots: str | None = None  # the robots.txt served (None: 404, as most blogs without one)
     robots_status: int = 200
     not_modified: list[str] = field(default_factory=list)  # paths answered 304 (ETag matched)
+    redirects: dict[str, str] = field(default_factory=dict)  # path -> Location (302)
+    raw: dict[str, tuple[bytes, dict[str, str]]] = field(default_factory=dict)  # path -> as is
     base_url: str = ""
 
     def url(self, path: str) -> str:
@@ -342,7 +346,19 @@ def _handler(blog: FakeBlog) -> type[BaseHTTPRequestHandler]:
         def _route(self, path: str, slug: str, query: dict[str, list[str]]) -> None:
             html_type = "text/html; charset=utf-8"
             listing = path in ("/sitemap.xml", "/feed/", "/atom.xml", "/wp-json/wp/v2/posts")
-            if listing and blog.listings_broken:
+            if path in blog.raw:  # any query: the same bytes and headers
+                raw, raw_headers = blog.raw[path]
+                self.send_response(200)
+                for name, value in {"Content-Length": str(len(raw)), **raw_headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(raw)
+            elif path in blog.redirects:
+                self.send_response(302)
+                self.send_header("Location", blog.redirects[path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif listing and blog.listings_broken:
                 self._send(500, "<html><body>Internal Server Error</body></html>", html_type)
             elif path.endswith("/") and slug in {**blog.posts, **blog.hidden}:
                 page = blog.page({**blog.posts, **blog.hidden}[slug])

@@ -40,7 +40,10 @@ def blog() -> Iterator[FakeBlog]:
 def settings(tmp_path: Path) -> Settings:
     empty = tmp_path / "corpus"
     empty.mkdir()
-    return make_settings(tmp_path / "data", empty, fetch_delay=0.0, fetch_timeout=2.0)
+    # The fake blog is on 127.0.0.1: a private address, refused unless allowed.
+    return make_settings(
+        tmp_path / "data", empty, fetch_delay=0.0, fetch_timeout=2.0, allow_private=True
+    )
 
 
 def held(settings: Settings) -> dict[str, list[dict[str, object]]]:
@@ -188,7 +191,8 @@ def test_run_pages_off_the_blogs_host_only_when_asked(
     assert [(s.source, s.reason) for s in report.skipped] == [
         (
             offsite,
-            "on another host (localhost) than the blog (127.0.0.1); pass --follow-offsite to fetch it",
+            f"on another site (http://localhost:{port}) than the blog ({blog.base_url}); "
+            "pass --follow-offsite to fetch it",
         )
     ]
     assert "/guest-post/" not in blog.requests
@@ -380,6 +384,7 @@ def test_cli_json_lists_skipped_sources_and_says_one_line_each(
         **os.environ,
         "SUPPLE_DATA_DIR": str(tmp_path / "data"),
         "SUPPLE_FETCH_DELAY": "0",
+        "SUPPLE_ALLOW_PRIVATE": "true",
     }
     command = [
         sys.executable,

@@ -18,7 +18,11 @@ KINDS = {"answer", "not_covered", "urgent"}
 DISCLAIMER = load_prompt(PROMPTS_DIR, "disclaimer")
 # The load test must not be throttled by the per-address rate limiter (issue 6): it is one
 # address asking hundreds of questions. The limiter itself is tested by the web layer.
-NO_RATE_LIMIT = {"SUPPLE_RATE_PER_MINUTE": "0", "SUPPLE_RATE_PER_DAY": "0"}
+NO_RATE_LIMIT = {
+    "SUPPLE_RATE_PER_MINUTE": "0",
+    "SUPPLE_RATE_PER_DAY": "0",
+    "SUPPLE_RATE_REQUESTS_PER_MINUTE": "0",
+}
 
 
 def answer_problems(answer: dict[str, Any]) -> list[str]:
