@@ -4,8 +4,10 @@ A follow-up leaves out what it is about and means the earlier topic: "and how do
 it?" after "what causes plantar fasciitis?". It is read as one when it starts like one
 ("and ...", "what about ..."), points back ("it", "that"), or names no word the articles
 use. Its query then carries the earlier turn's *topic*: that turn's words the articles use
-that are specific in general English (wordfreq), so "causes" or "really" are not carried
-and the new question's own ask ("fix") leads. No word here knows an article.
+that are rare in general English (wordfreq), with what was asked of it; a follow-up naming
+a new topic ("and what about the gluteus maximus?") takes the earlier ask instead. A
+follow-up that points back is answered from the earlier turn's article. No word here knows
+an article.
 
 Only the readers' own turns are read: the assistant's replies quote the article, and
 carrying their words over would pull retrieval back to the passage already given. With an
@@ -27,50 +29,82 @@ _OPENER = re.compile(
     re.I,
 )
 _ANAPHORA = frozenset("that it this those them these they there its his her".split())
-TOPIC_SPECIFICITY = 2.0  # Zipf frequency below 5: "plantar", "glutes", "knee"; not "causes"
+# A turn's topic: words the articles use that are rare in general English (Zipf below 3.5:
+# "rotators", "plantar", "adhesions"; not "exercises", "strengthen", "hip" or "causes").
+TOPIC_SPECIFICITY = 3.5
 
 
 @dataclass(frozen=True)
 class Resolved:
-    """A user turn read in its conversation: the query, and its topic words."""
+    """A user turn read in its conversation: the query, its topic and its other words."""
 
     query: str
     topic: tuple[str, ...]
+    ask: tuple[str, ...]
+
+
+def _content(text: str) -> list[str]:
+    out: list[str] = []
+    for w in words(text):
+        if w in STOP_WORDS or w in _ANAPHORA or len(w) < 3 or w.isdigit() or w in out:
+            continue
+        out.append(w)
+    return out
+
+
+def _in_index(w: str, vocabulary: Vocabulary | None) -> bool:
+    return vocabulary is None or w in vocabulary.words or stem(w) in vocabulary.stems
 
 
 def topic_words(text: str, vocabulary: Vocabulary | None) -> tuple[str, ...]:
-    """The words of ``text`` the articles use and that are specific in general English."""
-    out: list[str] = []
-    for w in words(text):
-        if w in STOP_WORDS or w in _ANAPHORA or len(w) < 3 or w.isdigit():
-            continue
-        in_index = vocabulary is None or w in vocabulary.words or stem(w) in vocabulary.stems
-        if in_index and specificity(w) >= TOPIC_SPECIFICITY and w not in out:
-            out.append(w)
-    return tuple(out)
+    """The words of ``text`` the articles use that are rare in general English."""
+    return tuple(
+        w
+        for w in _content(text)
+        if _in_index(w, vocabulary) and specificity(w) >= TOPIC_SPECIFICITY
+    )
+
+
+def points_back(question: str) -> bool:
+    return bool(set(words(question)) & _ANAPHORA)
 
 
 def is_follow_up(question: str, vocabulary: Vocabulary | None = None) -> bool:
     """Starts like a follow-up, points back, or names no topic of its own."""
-    said = set(words(question))
     return bool(
-        _OPENER.match(question) or said & _ANAPHORA or not topic_words(question, vocabulary)
+        _OPENER.match(question) or points_back(question) or not topic_words(question, vocabulary)
     )
 
 
 def resolve(question: str, previous: Resolved | None, vocabulary: Vocabulary | None) -> Resolved:
     topic = topic_words(question, vocabulary)
+    ask = tuple(w for w in _content(question) if w not in topic)
     if previous is None or not is_follow_up(question, vocabulary):
-        return Resolved(question, topic)
-    carried = tuple(w for w in previous.topic if w not in topic)
-    return Resolved(" ".join([question, *carried]), topic + carried)
+        return Resolved(question, topic, ask)
+    said = set(_content(question))
+    if not topic or points_back(question):
+        # "and how do I fix it?": it is the earlier topic; what is asked is asked now
+        carried = tuple(w for w in previous.topic if w not in said) or tuple(
+            w for w in previous.ask if w not in said
+        )
+        return Resolved(" ".join([question, *carried]), previous.topic, ask)
+    # "and what about the gluteus maximus?": a new topic, the earlier ask
+    carried = tuple(w for w in previous.ask if w not in said)
+    return Resolved(" ".join([question, *carried]), topic, ask + carried)
+
+
+def resolve_history(
+    question: str, history: list[Turn], vocabulary: Vocabulary | None = None
+) -> tuple[Resolved, Resolved | None]:
+    """The question read in its conversation, and the reader's turn before it so read."""
+    previous: Resolved | None = None
+    for turn in history:
+        if turn.role == "user" and turn.content.strip():
+            previous = resolve(turn.content, previous, vocabulary)
+    return resolve(question, previous, vocabulary), previous
 
 
 def search_query(question: str, history: list[Turn], vocabulary: Vocabulary | None = None) -> str:
     """The text to retrieve with: the question, completed from the reader's earlier turns
     when it is a follow-up (each earlier turn is itself read in its own context)."""
-    previous: Resolved | None = None
-    for turn in history:
-        if turn.role == "user" and turn.content.strip():
-            previous = resolve(turn.content, previous, vocabulary)
-    return resolve(question, previous, vocabulary).query
+    return resolve_history(question, history, vocabulary)[0].query

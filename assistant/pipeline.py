@@ -12,13 +12,14 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from langchain_core.callbacks import Callbacks
 
 from assistant.answer import Answerer, TokenSink, UnitVectors
 from assistant.cite import finalize
 from assistant.coverage import Calibration, Evidence, assess, load_calibration
 from assistant.errors import InputError, QuestionTooLong
-from assistant.followup import search_query
+from assistant.followup import points_back, resolve_history, topic_words
 from assistant.intent import Form, question_form
 from assistant.llm import make_answerer
 from assistant.prompts import load_prompt
@@ -237,7 +238,8 @@ class Assistant:
             return verdict
         question = strip_hostile(question)  # hostile clauses change nothing
         vocabulary = self.retriever.vocabulary()  # current after a re-ingest
-        query = vocabulary.rewrite(search_query(question, turns, vocabulary))
+        resolved, previous = resolve_history(question, turns, vocabulary)
+        query = vocabulary.rewrite(resolved.query)
         if turns:
             condensed = self.answerer.condense(question, turns)  # prompts/condense.md
             query = vocabulary.rewrite(condensed) if condensed else query
@@ -246,10 +248,23 @@ class Assistant:
             return Verdict(Kind.URGENT, "follow-up red flag", "urgent")
         same = query == question.lower().strip()  # the model is uncased: the same vector
         vector = question_vector if same else self.embedder.embed_query(query)
+        within = None
+        if (
+            previous is not None
+            and not same
+            and (points_back(question) or not topic_words(question, vocabulary))
+        ):
+            # "and how do I fix it?": what is asked now, in the article the reader was in
+            earlier = self.retriever.retrieve(vocabulary.rewrite(previous.query), 1)
+            within = frozenset(p.article for p in earlier) or None
+            blend = np.asarray(vector, dtype=np.float32) + np.asarray(question_vector)
+            vector = [float(x) for x in blend / (np.linalg.norm(blend) or 1.0)]
         passages = self.retriever.retrieve(
-            query, self.settings.k, query_vector=vector, callbacks=self.callbacks
+            query, self.settings.k, query_vector=vector, callbacks=self.callbacks, within=within
         )
         evidence = assess(query, passages, self.retriever.glossary(), vocabulary.stems)
+        if within:  # the answer is what is asked now, from the earlier article's passages
+            return Searched(question, query, vector, passages, evidence, question, question_vector)
         return Searched(question, query, vector, passages, evidence)
 
     def _answer(
@@ -267,9 +282,9 @@ class Assistant:
         draft = self.answerer.draft(
             found.question,
             passages,
-            found.vector,
+            found.ask_vector or found.vector,
             list(found.evidence.terms),
-            query=found.query,
+            query=found.ask or found.query,
             on_token=on_token,
         )
         text, citations = finalize(draft, passages, self.settings.public_url)
@@ -295,3 +310,5 @@ class Searched:
     vector: list[float]
     passages: list[Passage]
     evidence: Evidence
+    ask: str | None = None  # what the answer picks its quotes for, when not ``query``
+    ask_vector: list[float] | None = None

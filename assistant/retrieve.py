@@ -71,8 +71,9 @@ class Retriever(Protocol):
         k: int,
         query_vector: list[float] | None = None,
         callbacks: Callbacks = None,
+        within: frozenset[str] | None = None,
     ) -> list[Passage]:
-        """The ``k`` best passages for ``query``, best first."""
+        """The ``k`` best passages for ``query``, best first (``within``: these articles')."""
         ...
 
     def glossary(self) -> Glossary:
@@ -266,12 +267,23 @@ class PassageRetriever(BaseRetriever):
     )
 
     def _order(
-        self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
+        self,
+        snap: Snapshot,
+        vector: np.ndarray,
+        lexical: np.ndarray,
+        n: int,
+        mask: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        """(snapshot position, fused score) best first; the retriever's own ranking."""
+        """(snapshot position, fused score) best first; the retriever's own ranking
+        (``mask``: only these passages may rank)."""
         raise NotImplementedError
 
-    def _dense(self, snap: Snapshot, vector: np.ndarray, n: int) -> list[int]:
+    def _dense(
+        self, snap: Snapshot, vector: np.ndarray, n: int, mask: np.ndarray | None = None
+    ) -> list[int]:
+        if mask is not None:  # a few articles' passages: an exact scan of those alone
+            inside = np.flatnonzero(mask)
+            return [int(inside[i]) for i in top(snap.vectors[inside] @ vector, n)]
         if len(snap.ids) <= self.exact_search_max:
             return top(snap.vectors @ vector, n)
         nearest = self.corpus.nearest(vector, n)
@@ -288,7 +300,9 @@ class PassageRetriever(BaseRetriever):
         k: int,
         query_vector: list[float] | None = None,
         snap: Snapshot | None = None,
+        within: frozenset[str] | None = None,
     ) -> list[Hit]:
+        """The ``k`` best passages (``within``: of these articles only)."""
         snap = snap or self.corpus.snapshot()
         if not snap.ids:
             return []
@@ -305,7 +319,11 @@ class PassageRetriever(BaseRetriever):
             if snap.bm25 is not None and terms
             else np.zeros(len(snap.ids), dtype=np.float32)
         )
-        ordered = self._order(snap, vector, bm25, max(self.fetch_k, 4 * k))
+        mask = None
+        if within:
+            mask = np.array([str(d.metadata.get(ARTICLE, "")) in within for d in snap.docs])
+            bm25 = np.where(mask, bm25, 0.0)
+        ordered = self._order(snap, vector, bm25, max(self.fetch_k, 4 * k), mask)
         out: list[Hit] = []
         for index, fused in ordered:
             words = snap.words[index]
@@ -323,11 +341,16 @@ class PassageRetriever(BaseRetriever):
         k: int,
         query_vector: list[float] | None = None,
         callbacks: Callbacks = None,
+        within: frozenset[str] | None = None,
     ) -> list[Passage]:
         """Through LangChain's ``invoke``, so callback handlers and tracing see the run."""
         try:
             docs = self.invoke(
-                query, config={"callbacks": callbacks}, k=k, query_vector=query_vector
+                query,
+                config={"callbacks": callbacks},
+                k=k,
+                query_vector=query_vector,
+                within=within,
             )
         except (httpx.TransportError, ChromaError) as exc:  # the Chroma server went away
             raise StoreError(STORE_UNAVAILABLE) from exc
@@ -378,7 +401,9 @@ class PassageRetriever(BaseRetriever):
         snap = self.corpus.snapshot()
         docs = []
         k = int(kwargs.get("k") or self.k)
-        for h in self.hits(query, k, kwargs.get("query_vector"), snap=snap):
+        for h in self.hits(
+            query, k, kwargs.get("query_vector"), snap=snap, within=kwargs.get("within")
+        ):
             doc = snap.docs[h.index]
             scores = {"dense_score": h.cosine, "bm25_score": h.bm25, "fused_score": h.fused}
             docs.append(
@@ -399,16 +424,27 @@ class DenseRetriever(PassageRetriever):
     """Cosine similarity of sentence embeddings, in Chroma."""
 
     def _order(
-        self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
+        self,
+        snap: Snapshot,
+        vector: np.ndarray,
+        lexical: np.ndarray,
+        n: int,
+        mask: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        return [(i, 1.0 / (RRF_C + r)) for r, i in enumerate(self._dense(snap, vector, n), 1)]
+        ranked = self._dense(snap, vector, n, mask)
+        return [(i, 1.0 / (RRF_C + r)) for r, i in enumerate(ranked, 1)]
 
 
 class BM25Retriever(PassageRetriever):
     """BM25 over stemmed words; passages sharing no word with the question are not returned."""
 
     def _order(
-        self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
+        self,
+        snap: Snapshot,
+        vector: np.ndarray,
+        lexical: np.ndarray,
+        n: int,
+        mask: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
         return [(i, 1.0 / (RRF_C + r)) for r, i in enumerate(self._lexical(lexical, n), 1)]
 
@@ -421,11 +457,16 @@ class HybridRetriever(PassageRetriever):
     rrf_c: int = Field(RRF_C, ge=1, description="RRF constant: higher flattens the ranks.")
 
     def _order(
-        self, snap: Snapshot, vector: np.ndarray, lexical: np.ndarray, n: int
+        self,
+        snap: Snapshot,
+        vector: np.ndarray,
+        lexical: np.ndarray,
+        n: int,
+        mask: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
         fused: dict[int, float] = {}
         rankings = (
-            (self.dense_weight, self._dense(snap, vector, n)),
+            (self.dense_weight, self._dense(snap, vector, n, mask)),
             (1.0, self._lexical(lexical, n)),
         )
         for weight, ranking in rankings:
