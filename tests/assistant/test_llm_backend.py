@@ -95,6 +95,7 @@ def test_server_down_gives_the_extractive_answer_with_a_note(
     assert answer.to_dict()["note"] == FALLBACK_NOTE
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_a_hanging_server_times_out_to_the_extractive_answer(
     indexed_settings: Settings, embedder: Embedder, stub: LLMStub
 ) -> None:
@@ -111,6 +112,7 @@ def test_a_hanging_server_times_out_to_the_extractive_answer(
     assert_citations_valid(answer)
 
 
+@pytest.mark.slow  # waits out a deadline
 def test_a_server_that_drips_past_the_deadline_falls_back(
     indexed_settings: Settings, embedder: Embedder, stub: LLMStub
 ) -> None:
@@ -165,12 +167,9 @@ FABRICATIONS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("claim", "stands"), [(c, True) for c in PARAPHRASES] + [(c, False) for c in FABRICATIONS]
-)
-def test_a_claim_keeps_its_citation_only_when_the_passage_supports_it(
-    indexed_settings: Settings, embedder: Embedder, assistant: Assistant, claim: str, stands: bool
-) -> None:
+@pytest.fixture(scope="module")
+def offline_answerer(indexed_settings: Settings, embedder: Embedder) -> LLMAnswerer:
+    """One LLM answerer for the claims below (its per-passage sentence vectors computed once)."""
     answerer = make_answerer(
         indexed_settings.model_copy(
             update={"backend": "openai:x", "llm_base_url": "http://127.0.0.1:9/v1"}
@@ -178,6 +177,16 @@ def test_a_claim_keeps_its_citation_only_when_the_passage_supports_it(
         embedder,
     )
     assert isinstance(answerer, LLMAnswerer)
+    return answerer
+
+
+@pytest.mark.parametrize(
+    ("claim", "stands"), [(c, True) for c in PARAPHRASES] + [(c, False) for c in FABRICATIONS]
+)
+def test_a_claim_keeps_its_citation_only_when_the_passage_supports_it(
+    offline_answerer: LLMAnswerer, assistant: Assistant, claim: str, stands: bool
+) -> None:
+    answerer = offline_answerer
     passages = assistant.retriever.retrieve(claim, 5)[:1]
     draft = answerer.to_draft(f"{claim} [1].", passages)
     assert (draft.text == f"{claim} [1].") is stands
