@@ -8,8 +8,9 @@ from __future__ import annotations
 import html
 import os
 import sys
+import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 for _name, _value in {
     "HF_HUB_OFFLINE": "1",
@@ -19,7 +20,6 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
@@ -33,7 +33,11 @@ from assistant.types import Answer, Citation, Kind  # noqa: E402
 from ingest.settings import settings_error_line  # noqa: E402
 from webapp.api import install_api  # noqa: E402
 from webapp.security import ApiGate, OriginPolicy, RateLimiter  # noqa: E402
+from webapp.startup import LateMount  # noqa: E402
 from webapp.widget import install_widget  # noqa: E402
+
+if TYPE_CHECKING:  # imported where the chat is built: python app.py serves the API first
+    import gradio as gr
 
 TITLE = "Supple — ask the articles"
 # Chat replies served at once (Gradio's default is 1: readers queue one behind another).
@@ -82,6 +86,11 @@ def _history(messages: list[Any]) -> list[dict[str, str]]:
 
 
 def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.Blocks:
+    # Imported here, not at the top: python app.py serves the API before Gradio is in. Global,
+    # because Gradio reads the handlers' annotations (gr.Request, gr.LikeData) from this module.
+    global gr
+    import gradio as gr
+
     def respond(message: str, history: list[Any], request: gr.Request) -> Iterator[str]:
         client = getattr(getattr(request, "client", None), "host", None)
         wait = limiter.check(client) if limiter and client else None
@@ -132,8 +141,11 @@ def build_chat(assistant: Assistant, limiter: RateLimiter | None = None) -> gr.B
     return chat
 
 
-def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
-    """The FastAPI app: the HTTP API, and the Gradio chat mounted at ``/``."""
+def create_app(
+    settings: Settings, assistant: Assistant | None = None, *, chat: bool = True
+) -> FastAPI:
+    """The FastAPI app: the HTTP API, and the Gradio chat mounted at ``/`` (with
+    ``chat=False``, later by ``mount_chat``)."""
     assistant = assistant or Assistant(settings, question_log=QuestionLog.from_settings(settings))
     # FastAPIOffline serves the /docs page's Swagger UI files itself: no CDN, like the rest.
     api = FastAPIOffline(
@@ -150,6 +162,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         disclaimer=load_prompt(settings.prompts_dir, "disclaimer"),
         max_question_chars=settings.max_question_chars,
     )
+    return mount_chat(api, assistant) if chat else api
+
+
+def mount_chat(api: FastAPI, assistant: Assistant) -> FastAPI:
+    """The Gradio chat at ``/``, after the API's routes so it cannot shadow them."""
+    import gradio as gr
 
     chat = build_chat(assistant, api.state.rate_limiter)
     return gr.mount_gradio_app(api, chat, path="/", footer_links=["api"])
@@ -172,9 +190,15 @@ def _load_model() -> None:
         print(f"model pre-load skipped: {error}", file=sys.stderr, flush=True)
 
 
-def main() -> int:
-    import threading
+def _mount_chat_later(
+    api: FastAPI, assistant: Assistant, model: threading.Thread, settings: Settings
+) -> None:
+    model.join()  # the model first: on 2 cores the two imports would only slow each other
+    mount_chat(api, assistant)
+    print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
 
+
+def main() -> int:
     import uvicorn
 
     from ingest.run import run_ingest, status
@@ -184,7 +208,8 @@ def main() -> int:
         OriginPolicy.parse(settings.allowed_origins)  # a bad allowlist stops here, before indexing
         # Load the model (import torch, read the weights: ~5 s) while the index is checked and
         # the chat is built, so the first answer is not 5 s behind the first health check.
-        threading.Thread(target=_load_model, daemon=True).start()
+        model = threading.Thread(target=_load_model, daemon=True)
+        model.start()
         if status(settings).stale:
             print("The index is missing or out of date: indexing the corpus first.", flush=True)
             report = run_ingest(settings, progress=True)
@@ -195,7 +220,10 @@ def main() -> int:
         # faster than two threads fighting for 2 cores (docs/benchmarks.md).
         torch.set_num_threads(settings.query_threads)
         assistant = Assistant(settings, question_log=QuestionLog.from_settings(settings))
-        app = create_app(settings, assistant)
+        # The API first; the chat (import gradio: ~4 s) once the model is in, while the API
+        # already answers (webapp/startup.py; docs/benchmarks.md, cold start).
+        api = create_app(settings, assistant, chat=False)
+        app = LateMount(api, lambda api: _mount_chat_later(api, assistant, model, settings))
     except ValidationError as error:
         print(f"error: {settings_error_line(error)}", file=sys.stderr)
         return 2
@@ -203,7 +231,7 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
-    print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
+    print(f"Supple is serving the API on http://{settings.host}:{settings.port}", flush=True)
     # Open streams (the chat's heartbeat) would otherwise hold a shutdown for a long time.
     # No access log: it would write every reader's address to the output.
     uvicorn.run(

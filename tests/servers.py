@@ -6,8 +6,10 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # The app is started the same way as the bench starts it (one implementation, in eval).
 from eval.bench.app_process import REPO, ServedApp, free_port, serve_app, stop, wait_for
@@ -22,9 +24,27 @@ __all__ = [
     "running_app",
     "running_chroma",
     "serve_app",
+    "served_in_process",
     "stop",
     "wait_for",
 ]
+
+
+@contextlib.contextmanager
+def served_in_process(app: Any) -> Iterator[str]:
+    """An ASGI ``app`` under uvicorn on 127.0.0.1 in a thread of this process; its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/health", timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @contextlib.contextmanager

@@ -107,9 +107,12 @@ def serve_app(
     env: dict[str, str] | None = None,
     corpus_dir: Path | None = None,
     timeout: float = 120,
+    *,
+    chat: bool = True,
 ) -> Iterator[ServedApp]:
     """``python app.py`` over ``data_dir`` and ``corpus_dir`` (default: the repo's corpus),
-    ``env`` added last; yields once ``/api/health`` answers, stops the process on exit."""
+    ``env`` added last; yields once ``/api/health`` answers and, with ``chat``, the chat at
+    ``/`` (mounted a few seconds after the API: webapp/startup.py); stops it on exit."""
     port = free_port()
     full_env = {
         **os.environ,
@@ -129,6 +132,8 @@ def serve_app(
         )
         try:
             health = wait_for(f"{base}/api/health", timeout=timeout, proc=proc) - started
+            if chat:
+                wait_for(f"{base}/", timeout=timeout, proc=proc)
             yield ServedApp(base, proc, data_dir, log_path, started, health)
         finally:
             stop(proc)

@@ -146,8 +146,8 @@ def table(r: dict[str, Any]) -> str:
                 _met(r, "cold_start_s"),
             ),
             (
-                "cold start to first `/api/health`",
-                f"{s['health_s']:.1f} s",
+                "cold start to first `/api/health`; to the chat at `/`",
+                f"{s['health_s']:.1f} s; {s['chat_s']:.1f} s",
                 "",
                 "",
                 "",
