@@ -19,7 +19,8 @@ NEVER_EXCEPT = {"eval/__main__.py"}
 # What each layer may import from the project's own packages.
 ALLOWED = {
     "ingest": {"ingest"},
-    "assistant": {"assistant", "ingest.schema", "ingest.embed", "ingest.settings", "ingest.errors"},
+    "assistant": {"assistant", "ingest.schema", "ingest.types", "ingest.embed", "ingest.settings"}
+    | {"ingest.errors"},
     "eval": {"eval", "assistant", "ingest"},
     "eval.bench": {"eval.bench", "assistant", "ingest"},
     "webapp": {"webapp", "assistant", "ingest.run", "ingest.settings", "ingest.errors"},
