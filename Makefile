@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run ingest test lint format bench eval gaps clean
+.PHONY: install run ingest test check lint format bench eval gaps clean
 
 install: $(STAMP)
 
@@ -28,8 +28,14 @@ ingest: $(STAMP)
 run: ingest
 	$(PY) app.py
 
+# The whole suite: what the README says and CI (.ci/run) runs.
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop: lint, then the tests not marked slow (no servers, browsers, app processes,
+# crash or timeout tests). Target under 90 s on an idle machine (docs/benchmarks.md).
+check: lint
+	$(PY) -m pytest -m "not slow" -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

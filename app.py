@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 for _name, _value in {
     "HF_HUB_OFFLINE": "1",
@@ -32,12 +33,17 @@ from webapp.gate import install_gate  # noqa: E402
 from webapp.proxies import ProxyPolicy  # noqa: E402
 from webapp.security import ApiGate, OriginPolicy, RateLimiter  # noqa: E402
 from webapp.serve import serve  # noqa: E402
+from webapp.startup import LateMount  # noqa: E402
 from webapp.widget import install_widget, page_headers  # noqa: E402
 from webapp.words import widget_copy  # noqa: E402
 
 
-def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
-    """The FastAPI app: the HTTP API, and the Gradio chat mounted at ``/``."""
+def create_app(
+    settings: Settings, assistant: Assistant | None = None, *, chat: bool = True
+) -> FastAPI:
+    """The FastAPI app: the HTTP API, and the Gradio chat mounted at ``/`` (``chat=False``:
+    the API alone, the chat mounted later by ``mount_chat``). Every route, the chat's too,
+    passes the gate (webapp/gate.py)."""
     assistant = assistant or Assistant(settings, question_log=QuestionLog.from_settings(settings))
     # FastAPIOffline serves the /docs page's Swagger UI files itself: no CDN, like the rest.
     api = FastAPIOffline(
@@ -57,15 +63,24 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     )
 
     install_articles(api, settings, page_headers(policy))
+    if chat:
+        mount_chat(api, assistant)
+    # outermost, and before serving starts (Starlette takes no middleware after): every
+    # route passes it, the chat mounted later included (webapp/gate.py)
+    install_gate(api, settings, policy)
+    return api
 
-    # Gradio is imported here, not at the top: importing app.py stays light.
+
+def mount_chat(api: FastAPI, assistant: Assistant) -> FastAPI:
+    """The Gradio chat at ``/``, after the API's routes so it cannot shadow them."""
+    # Gradio is imported here, not at the top: python app.py serves the API before it is in.
     import gradio as gr
 
     from webapp.chat import CSS, build_chat
 
     chat = build_chat(assistant, api.state.rate_limiter, api.state.feedback_limiter)
     # No file inputs: uploads are refused by the gate, and capped here anyway.
-    app = gr.mount_gradio_app(
+    return gr.mount_gradio_app(
         api,
         chat,
         path="/",
@@ -74,8 +89,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         max_file_size="1kb",
         show_error=False,
     )
-    install_gate(app, settings, policy)  # outermost: every route passes it (webapp/gate.py)
-    return app
 
 
 def _warm_up(assistant: Assistant) -> None:
@@ -95,9 +108,15 @@ def _load_model() -> None:
         print(f"model pre-load skipped: {error}", file=sys.stderr, flush=True)
 
 
-def main() -> int:
-    import threading
+def _mount_chat_later(
+    api: FastAPI, assistant: Assistant, model: threading.Thread, settings: Settings
+) -> None:
+    model.join()  # the model first: on 2 cores the two imports would only slow each other
+    mount_chat(api, assistant)
+    print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
 
+
+def main() -> int:
     from ingest.run import run_ingest, status
 
     try:
@@ -106,7 +125,8 @@ def main() -> int:
         ProxyPolicy.parse(settings.trusted_proxies)
         # Load the model (import torch, read the weights: ~5 s) while the index is checked and
         # the chat is built, so the first answer is not 5 s behind the first health check.
-        threading.Thread(target=_load_model, daemon=True).start()
+        model = threading.Thread(target=_load_model, daemon=True)
+        model.start()
         if status(settings).stale:
             print("The index is missing or out of date: indexing the corpus first.", flush=True)
             report = run_ingest(settings, progress=True)
@@ -117,7 +137,10 @@ def main() -> int:
         # faster than two threads fighting for 2 cores (docs/benchmarks.md).
         torch.set_num_threads(settings.query_threads)
         assistant = Assistant(settings, question_log=QuestionLog.from_settings(settings))
-        app = create_app(settings, assistant)
+        # The API first; the chat (import gradio: ~4 s) once the model is in, while the API
+        # already answers (webapp/startup.py; docs/benchmarks.md, cold start).
+        api = create_app(settings, assistant, chat=False)
+        app = LateMount(api, lambda api: _mount_chat_later(api, assistant, model, settings))
     except ValidationError as error:
         print(f"error: {settings_error_line(error)}", file=sys.stderr)
         return 2
@@ -125,7 +148,7 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
-    print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
+    print(f"Supple is serving the API on http://{settings.host}:{settings.port}", flush=True)
     serve(app, settings)  # uvicorn with timeouts and limits (webapp/serve.py)
     return 0
 

@@ -1,6 +1,7 @@
 """Answer backends: the extractive default, or a LangChain chat model kept to the passages.
 
-``make_answerer`` picks the backend from ``Settings.backend`` in one ``match``. The LLM
+``make_answerer`` picks the backend from ``Settings.backend``: ``extractive``, or any
+``PROVIDER:MODEL`` LangChain's ``init_chat_model`` knows (``chat_model``). The LLM
 answerer streams the model's reply token by token, then maps each ``[n]`` it wrote to the
 sentence of passage n that best supports the claim (dropping markers that point nowhere or
 to a passage that does not support the claim), so ``cite.finalize`` keeps only honest
@@ -21,7 +22,7 @@ import numpy as np
 from assistant.answer import Answerer, ExtractiveAnswerer, TokenSink, units
 from assistant.cite import MARKER, Draft, finalize
 from assistant.errors import BackendError
-from assistant.prompts import load_prompt
+from assistant.prompts import chat_prompt, load_template
 from assistant.safety import scrub_reply, strip_hostile
 from assistant.settings import Settings
 from assistant.text import key_terms, stems
@@ -31,66 +32,79 @@ from ingest.embed import Embedder
 log = logging.getLogger(__name__)
 
 FALLBACK_NOTE = "The language model was unavailable; this answer quotes the articles directly."
-BACKEND_CHOICES = "'extractive', 'openai:MODEL' or 'ollama:MODEL'"
+ANSWER_VARIABLES = ("passages", "question", "search")  # prompts/answer.md's placeholders
+BACKEND_CHOICES = (
+    "'extractive', 'openai:MODEL', 'ollama:MODEL' or another PROVIDER:MODEL that LangChain's "
+    "init_chat_model knows (anthropic, groq, mistralai, google_genai, ...)"
+)
 
 
 def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     """The answerer ``settings.backend`` names; an unknown name raises with the choices."""
     spec = settings.backend.strip()
-    provider, _, model = spec.partition(":")
     extractive = ExtractiveAnswerer(embedder, settings.max_quotes)
-    match provider.strip().lower(), model.strip():
-        case "extractive", "":
-            return extractive
-        case "openai", name if name:
-            chat = _openai_chat(name, settings)
-        case "ollama", name if name:
-            chat = _ollama_chat(name, settings)
-        case _:
-            raise BackendError(f"unknown backend '{spec}': choose {BACKEND_CHOICES}")
-    return LLMAnswerer(spec, chat, extractive, embedder, settings)
+    if spec.lower() == "extractive":
+        return extractive
+    return LLMAnswerer(spec, chat_model(spec, settings), extractive, embedder, settings)
 
 
-def _missing(package: str) -> BackendError:
-    return BackendError(
-        f"the {package} package is not installed: pip install -e '.[llm]' (or pip install {package})"
-    )
+def chat_model(spec: str, settings: Settings) -> Any:
+    """``PROVIDER:MODEL`` through LangChain's ``init_chat_model``: any provider it knows, once
+    its integration package is installed. Only our own limits are added here (no retries,
+    temperature 0, the token cap, the timeout; the base URL and key where set); each
+    integration reads its own key (ANTHROPIC_API_KEY, GROQ_API_KEY, ...) as LangChain does."""
+    from langchain.chat_models import init_chat_model
 
-
-def _openai_chat(model: str, settings: Settings) -> Any:
+    provider, _, model = (part.strip() for part in spec.partition(":"))
+    provider = provider.lower()
+    if not provider or not model or provider == "extractive":
+        raise BackendError(f"unknown backend '{spec}': choose {BACKEND_CHOICES}")
     try:
-        from langchain_openai import ChatOpenAI
-    except ImportError as exc:
-        raise _missing("langchain-openai") from exc
-    key = settings.openai_api_key or ("not-needed" if settings.llm_base_url else None)
-    if key is None:
+        limits = _limits(provider, spec, settings)
+        return init_chat_model(model, model_provider=provider, **limits)
+    except ImportError as exc:  # the integration package is missing: name it, and how
+        found = re.search(r"pip install ([\w.\-\[\]]+)", str(exc))
+        package = found.group(1) if found else f"langchain-{provider.replace('_', '-')}"
         raise BackendError(
-            f"openai:{model} needs OPENAI_API_KEY, or SUPPLE_LLM_BASE_URL for a local "
-            "OpenAI-compatible server"
-        )
-    return ChatOpenAI(
-        model=model,
-        base_url=settings.llm_base_url,
-        api_key=key,
-        timeout=settings.llm_timeout,
-        max_retries=0,  # a retry doubles the wait; the extractive answer is the retry
-        temperature=0,
-        max_tokens=settings.llm_max_tokens,
-    )
+            f"backend '{spec}' needs the {package} package: pip install {package}"
+        ) from exc
+    except ValueError as exc:  # an unknown provider, or settings its class refuses
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if first.startswith("Unsupported"):
+            raise BackendError(
+                f"unknown backend '{spec}': LangChain knows no provider '{provider}'; "
+                f"choose {BACKEND_CHOICES}"
+            ) from exc
+        raise BackendError(f"backend '{spec}' cannot be set up: {first}") from exc
 
 
-def _ollama_chat(model: str, settings: Settings) -> Any:
-    try:
-        from langchain_ollama import ChatOllama
-    except ImportError as exc:
-        raise _missing("langchain-ollama") from exc
-    return ChatOllama(
-        model=model,
-        base_url=settings.llm_base_url,
-        temperature=0,
-        num_predict=settings.llm_max_tokens,
-        client_kwargs={"timeout": settings.llm_timeout},
-    )
+def _limits(provider: str, spec: str, settings: Settings) -> dict[str, Any]:
+    """The keyword arguments each provider's chat class takes for our limits."""
+    match provider:
+        case "ollama":  # Ollama's client names them its own way
+            return {
+                "base_url": settings.llm_base_url,
+                "temperature": 0,
+                "num_predict": settings.llm_max_tokens,
+                "client_kwargs": {"timeout": settings.llm_timeout},
+            }
+        case "openai":
+            key = settings.openai_api_key or ("not-needed" if settings.llm_base_url else None)
+            if key is None:
+                raise BackendError(
+                    f"{spec} needs OPENAI_API_KEY, or SUPPLE_LLM_BASE_URL for a local "
+                    "OpenAI-compatible server"
+                )
+            extra: dict[str, Any] = {"api_key": key, "base_url": settings.llm_base_url}
+        case _:
+            extra = {"base_url": settings.llm_base_url} if settings.llm_base_url else {}
+    return {
+        **extra,
+        "timeout": settings.llm_timeout,
+        "max_retries": 0,  # a retry doubles the wait; the extractive answer is the retry
+        "temperature": 0,
+        "max_tokens": settings.llm_max_tokens,
+    }
 
 
 def numbered(passages: Sequence[Passage]) -> str:
@@ -174,9 +188,6 @@ class LLMAnswerer:
         self.settings = settings
         self.vectors = fallback.vectors
 
-    def _prompt(self, name: str) -> str:
-        return load_prompt(self.settings.prompts_dir, name)
-
     def draft(
         self,
         question: str,
@@ -203,17 +214,11 @@ class LLMAnswerer:
     def _generate(
         self, question: str, query: str | None, passages: list[Passage], on_token: TokenSink | None
     ) -> str:
-        from langchain_core.messages import HumanMessage, SystemMessage
-
         context = f"{query}" if query and query.strip() != question.strip() else question
-        messages = [
-            SystemMessage(self._prompt("system")),
-            HumanMessage(
-                self._prompt("answer").format(
-                    passages=numbered(passages), question=question, search=context
-                )
-            ),
-        ]
+        prompt = chat_prompt(self.settings.prompts_dir, "system", "answer", ANSWER_VARIABLES)
+        messages = prompt.invoke(
+            {"passages": numbered(passages), "question": question, "search": context}
+        )
         deadline = time.monotonic() + self.settings.llm_max_seconds
         sink = CitationFilter(len(passages), on_token) if on_token else None
         parts: list[str] = []
@@ -275,14 +280,13 @@ class LLMAnswerer:
     def condense(self, question: str, turns: Sequence[Turn]) -> str | None:
         """The follow-up as a standalone search query (``prompts/condense.md``); None when the
         model fails, so the offline query stands."""
-        from langchain_core.messages import HumanMessage
-
         if not turns:
             return None
         history = "\n".join(f"{t.role}: {strip_hostile(t.content)[:600]}" for t in list(turns)[-6:])
-        prompt = self._prompt("condense").format(history=history, question=question)
+        template = load_template(self.settings.prompts_dir, "condense", ("history", "question"))
+        prompt = template.invoke({"history": history, "question": question})
         try:
-            reply = self.chat.invoke([HumanMessage(prompt)]).content
+            reply = self.chat.invoke(prompt).content
         except Exception as exc:  # the offline query is good enough
             log.warning("backend %s could not condense: %s: %s", self.name, type(exc).__name__, exc)
             return None

@@ -17,7 +17,8 @@ class Settings(StoreSettings):
 
     backend: str = Field(
         "extractive",
-        description="'extractive' or a LangChain chat model spec: 'openai:MODEL', 'ollama:MODEL'.",
+        description="'extractive' or a LangChain chat model spec PROVIDER:MODEL, any provider "
+        "init_chat_model knows: 'openai:MODEL', 'ollama:MODEL', 'anthropic:MODEL', 'groq:MODEL', ...",
     )
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
     openai_api_key: str | None = Field(

@@ -62,6 +62,12 @@ class Embedder(Embeddings):
     def warm_up(self) -> None:
         _load(self.model_path)
 
+    @property
+    def model(self) -> SentenceTransformer:
+        """The loaded sentence-transformers model (shared by every Embedder of this path),
+        for callers that time or tune the raw encode, such as the benchmark."""
+        return _load(self.model_path)
+
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)

@@ -1,18 +1,22 @@
 """The contract between ingest (the only writer) and the assistant (a reader).
 
-The nouns of a corpus, the metadata keys stored with each chunk, the model stamp, and how
-to open the Chroma collection. The assistant imports this module and ``ingest.embed`` only.
+The metadata keys stored with each chunk, the model stamp, and how to open the Chroma
+collection; the nouns (``Article``, ``Chunk``, ``Passage``, ``Answer`` ...) are in
+``ingest.types``. The assistant imports these modules and ``ingest.embed`` only.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ingest.errors import StoreError
 from ingest.settings import StoreSettings
+
+# The nouns live in ingest/types.py; importable from here too.
+from ingest.types import Article as Article
+from ingest.types import Chunk as Chunk
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -37,63 +41,6 @@ TAGS = "tags"  # comma-separated
 MODEL_STAMP = "embedding_model"
 GENERATION = "generation"
 GLOSSARY = "glossary"  # the author's glossary as JSON (ingest/glossary.py)
-
-
-@dataclass(frozen=True)
-class Article:
-    """One blog article, cleaned: ``text`` is Markdown without page chrome."""
-
-    slug: str
-    title: str
-    text: str
-    source: str
-    url: str = ""
-    date: str = ""
-    author: str = ""
-    tags: tuple[str, ...] = field(default_factory=tuple)
-    origin: str = ""  # the source given to the run that reached this article
-    modified: str = ""  # when the listing (sitemap, feed, API) says it last changed
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A passage of an article that knows where it sits. ``id`` is a content hash."""
-
-    id: str
-    article: str
-    title: str
-    section: str
-    text: str
-    url: str
-    position: int
-    source: str
-    article_hash: str
-    origin: str = ""
-    modified: str = ""
-    date: str = ""
-    author: str = ""
-    tags: str = ""
-
-    @property
-    def embedding_text(self) -> str:
-        """What is embedded: the passage with its title and section, for context."""
-        return f"{self.title} > {self.section}\n{self.text}" if self.section else self.text
-
-    def metadata(self) -> dict[str, str | int]:
-        return {
-            ARTICLE: self.article,
-            TITLE: self.title,
-            SECTION: self.section,
-            URL: self.url,
-            POSITION: self.position,
-            SOURCE: self.source,
-            ARTICLE_HASH: self.article_hash,
-            ORIGIN: self.origin,
-            MODIFIED: self.modified,
-            DATE: self.date,
-            AUTHOR: self.author,
-            TAGS: self.tags,
-        }
 
 
 _client_lock = threading.Lock()  # chromadb's client cache is not safe to fill from two threads

@@ -4,92 +4,58 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+# The app is started the same way as the bench starts it (one implementation, in eval).
+from eval.bench.app_process import REPO, ServedApp, free_port, stop, wait_for
+from eval.bench.app_process import serve_app as _serve_app
+
+# Tests serve the frozen fixture blog, never the live corpus/ the author edits.
+BLOG = REPO / "tests" / "fixtures" / "blog"
+
+
+def serve_app(
+    data_dir: Path, env: dict[str, str], corpus_dir: Path | None = None, timeout: float = 120
+) -> contextlib.AbstractContextManager[ServedApp]:
+    """``python app.py`` over ``corpus_dir`` (default: the fixture blog)."""
+    return _serve_app(data_dir, env, corpus_dir or BLOG, timeout=timeout)
+
 CHROMA = Path(sys.executable).with_name("chroma")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, timeout: float = 90.0, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status < 500:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate, then kill if it will not go within 10 s."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-@dataclass
-class ServedApp:
-    base: str  # e.g. http://127.0.0.1:PORT
-    proc: subprocess.Popen[bytes]
-    data_dir: Path
-    log_path: Path
-
-    def rss_mb(self) -> float:
-        """Resident memory of the app process, from /proc."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+__all__ = [
+    "REPO",
+    "ChromaServer",
+    "ServedApp",
+    "free_port",
+    "running_app",
+    "running_chroma",
+    "serve_app",
+    "served_in_process",
+    "stop",
+    "wait_for",
+]
 
 
 @contextlib.contextmanager
-def serve_app(
-    data_dir: Path, env: dict[str, str], corpus_dir: Path | None = None, timeout: float = 120
-) -> Iterator[ServedApp]:
-    """``python app.py`` in a subprocess on 127.0.0.1; its output goes beside data_dir."""
+def served_in_process(app: Any) -> Iterator[str]:
+    """An ASGI ``app`` under uvicorn on 127.0.0.1 in a thread of this process; its base URL."""
+    import uvicorn
+
     port = free_port()
-    full_env = {
-        **os.environ,
-        "SUPPLE_DATA_DIR": str(data_dir),
-        "SUPPLE_CORPUS_DIR": str(corpus_dir or REPO / "tests" / "fixtures" / "blog"),
-        "SUPPLE_HOST": "127.0.0.1",
-        "SUPPLE_PORT": str(port),
-        **env,
-    }
-    log_path = data_dir.parent / f"app-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO / "app.py")], cwd=REPO, env=full_env, stdout=log, stderr=log
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(f"{base}/api/health", timeout=timeout, proc=proc)
-            yield ServedApp(base, proc, data_dir, log_path)
-        finally:
-            stop(proc)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/health", timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @contextlib.contextmanager

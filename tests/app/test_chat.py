@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from gradio_client import Client
 
 from app import create_app
 from assistant.pipeline import Assistant
 from tests.app.conftest import Site
 from tests.conftest import CORPUS, REPO, make_settings
-from tests.servers import free_port, wait_for
+from tests.servers import served_in_process
 
 DISCLAIMER = (REPO / "prompts" / "disclaimer.md").read_text(encoding="utf-8").strip()
 NOT_COVERED = (REPO / "prompts" / "not_covered.md").read_text(encoding="utf-8").strip()
@@ -66,21 +62,6 @@ def test_run_article_markup_is_shown_as_text(chat: Client) -> None:
     assert "thirty seconds" in text
     assert "<script>" not in text  # escaped for the Markdown renderer
     assert "&lt;script&gt;" in text
-
-
-@contextlib.contextmanager
-def served_in_process(app: Any) -> Iterator[str]:
-    """``app`` under uvicorn on 127.0.0.1 in a thread of this process."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        wait_for(f"http://127.0.0.1:{port}/api/health", timeout=60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_run_chat_shares_the_api_rate_limit(assistant: Assistant) -> None:

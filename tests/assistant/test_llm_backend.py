@@ -3,19 +3,30 @@ real model, real Chroma index, real LangChain ChatOpenAI client; only the hosted
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from assistant.errors import BackendError
-from assistant.llm import FALLBACK_NOTE, CitationFilter, LLMAnswerer, make_answerer, tidy_markers
+from assistant.llm import (
+    ANSWER_VARIABLES,
+    FALLBACK_NOTE,
+    CitationFilter,
+    LLMAnswerer,
+    chat_model,
+    make_answerer,
+    tidy_markers,
+)
 from assistant.pipeline import Assistant
+from assistant.prompts import chat_prompt, load_prompt, load_template
 from assistant.settings import Settings
 from assistant.types import Answer, Kind
 from ingest.embed import Embedder
@@ -95,6 +106,7 @@ def test_server_down_gives_the_extractive_answer_with_a_note(
     assert answer.to_dict()["note"] == FALLBACK_NOTE
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_a_hanging_server_times_out_to_the_extractive_answer(
     indexed_settings: Settings, embedder: Embedder, stub: LLMStub
 ) -> None:
@@ -111,6 +123,7 @@ def test_a_hanging_server_times_out_to_the_extractive_answer(
     assert_citations_valid(answer)
 
 
+@pytest.mark.slow  # waits out a deadline
 def test_a_server_that_drips_past_the_deadline_falls_back(
     indexed_settings: Settings, embedder: Embedder, stub: LLMStub
 ) -> None:
@@ -165,12 +178,9 @@ FABRICATIONS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("claim", "stands"), [(c, True) for c in PARAPHRASES] + [(c, False) for c in FABRICATIONS]
-)
-def test_a_claim_keeps_its_citation_only_when_the_passage_supports_it(
-    indexed_settings: Settings, embedder: Embedder, assistant: Assistant, claim: str, stands: bool
-) -> None:
+@pytest.fixture(scope="module")
+def offline_answerer(indexed_settings: Settings, embedder: Embedder) -> LLMAnswerer:
+    """One LLM answerer for the claims below (its per-passage sentence vectors computed once)."""
     answerer = make_answerer(
         indexed_settings.model_copy(
             update={"backend": "openai:x", "llm_base_url": "http://127.0.0.1:9/v1"}
@@ -178,6 +188,16 @@ def test_a_claim_keeps_its_citation_only_when_the_passage_supports_it(
         embedder,
     )
     assert isinstance(answerer, LLMAnswerer)
+    return answerer
+
+
+@pytest.mark.parametrize(
+    ("claim", "stands"), [(c, True) for c in PARAPHRASES] + [(c, False) for c in FABRICATIONS]
+)
+def test_a_claim_keeps_its_citation_only_when_the_passage_supports_it(
+    offline_answerer: LLMAnswerer, assistant: Assistant, claim: str, stands: bool
+) -> None:
+    answerer = offline_answerer
     passages = assistant.retriever.retrieve(claim, 5)[:1]
     draft = answerer.to_draft(f"{claim} [1].", passages)
     assert (draft.text == f"{claim} [1].") is stands
@@ -284,15 +304,73 @@ def test_a_follow_up_whose_condensed_query_is_a_red_flag_is_urgent(
     assert answer.kind == Kind.URGENT and stub.answer_requests() == []
 
 
-@pytest.mark.parametrize(
-    "spec", ["gpt-4o", "openai", "openai:", "anthropic:claude", "extractive:x"]
-)
+@pytest.mark.parametrize("spec", ["gpt-4o", "openai", "openai:", "extractive:x", "nosuch:model"])
 def test_an_unknown_backend_fails_with_the_choices(
     indexed_settings: Settings, embedder: Embedder, spec: str
 ) -> None:
     settings = indexed_settings.model_copy(update={"backend": spec})
     with pytest.raises(BackendError, match=r"unknown backend .*'extractive', 'openai:MODEL'"):
         make_answerer(settings, embedder)
+
+
+@pytest.mark.parametrize(
+    ("spec", "package"),
+    [
+        ("anthropic:claude-sonnet-4-5", "langchain-anthropic"),
+        ("groq:llama-3.3-70b", "langchain-groq"),
+    ],
+)
+def test_a_provider_whose_package_is_missing_names_its_install_command(
+    indexed_settings: Settings, embedder: Embedder, spec: str, package: str
+) -> None:
+    """Any provider init_chat_model knows is accepted; these two are not installed here."""
+    assert importlib.util.find_spec(package.replace("-", "_")) is None
+    settings = indexed_settings.model_copy(update={"backend": spec})
+    with pytest.raises(BackendError) as raised:
+        make_answerer(settings, embedder)
+    assert (
+        str(raised.value) == f"backend '{spec}' needs the {package} package: pip install {package}"
+    )
+
+
+def test_the_chat_model_comes_from_init_chat_model_with_our_limits(
+    indexed_settings: Settings,
+) -> None:
+    settings = indexed_settings.model_copy(
+        update={"llm_base_url": "http://127.0.0.1:9/v1", "llm_timeout": 3.0, "llm_max_tokens": 99}
+    )
+    chat = chat_model(" openai : gpt-4o-mini ", settings)
+    assert type(chat).__name__ == "ChatOpenAI" and chat.model_name == "gpt-4o-mini"
+    assert (chat.max_retries, chat.temperature, chat.max_tokens) == (0, 0, 99)
+    assert chat.request_timeout == 3.0 and chat.openai_api_base == "http://127.0.0.1:9/v1"
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("Passages: {passages}\nQuestion: {question}", r"missing: \{search\}; unknown: none"),
+        ("{passages} {question} {search} {secret}", r"missing: none; unknown: \{secret\}"),
+    ],
+)
+def test_an_edited_prompt_that_loses_or_invents_a_placeholder_fails_in_one_line(
+    tmp_path: Path, text: str, error: str
+) -> None:
+    (tmp_path / "answer.md").write_text(text)
+    with pytest.raises(BackendError, match=error):
+        load_template(tmp_path, "answer", ANSWER_VARIABLES)
+
+
+def test_the_answer_prompt_is_a_chat_template_of_the_system_and_answer_files(
+    indexed_settings: Settings,
+) -> None:
+    prompts = indexed_settings.prompts_dir
+    filled = chat_prompt(prompts, "system", "answer", ANSWER_VARIABLES).invoke(
+        {"passages": "[1] A — B\ntext {not a placeholder}", "question": "Q?", "search": "S"}
+    )
+    system, human = filled.to_messages()
+    assert system.type == "system" and system.content == load_prompt(prompts, "system")
+    assert human.type == "human" and "text {not a placeholder}" in str(human.content)
+    assert "Reader's question: Q?" in str(human.content)
 
 
 def test_openai_without_key_or_base_url_says_what_to_set(
@@ -375,15 +453,24 @@ def test_cli_asks_through_the_stub_and_prints_the_answer_json(
 
 
 @pytest.mark.slow
-def test_cli_unknown_backend_exits_2_with_one_line(indexed_settings: Settings) -> None:
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("gpt4", "unknown backend 'gpt4'"),
+        ("anthropic:claude-sonnet-4-5", "pip install langchain-anthropic"),
+    ],
+)
+def test_cli_bad_backend_exits_2_with_one_line(
+    indexed_settings: Settings, spec: str, says: str
+) -> None:
     done = cli(
         "ask",
         QUESTION,
         "--backend",
-        "gpt4",
+        spec,
         SUPPLE_DATA_DIR=str(indexed_settings.data_dir),
         SUPPLE_CORPUS_DIR=str(indexed_settings.corpus_dir),
     )
     assert done.returncode == 2
-    assert done.stderr.strip().count("\n") == 0 and "unknown backend 'gpt4'" in done.stderr
+    assert done.stderr.strip().count("\n") == 0 and says in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""

@@ -58,6 +58,7 @@ def test_stream_rejects_an_empty_question_before_any_text(assistant: Assistant) 
         next(iter(assistant.stream("   ")))
 
 
+@pytest.mark.slow  # the stub writes for > 2 s by design
 def test_llm_tokens_arrive_while_the_model_is_still_writing(
     indexed_settings: Settings, embedder: Embedder, stub: LLMStub
 ) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from eval.bench import main
+from tests.conftest import REPO
 
 REQUIRED = (
     "ask_p50_ms",
@@ -63,6 +64,21 @@ def test_run_smoke_writes_every_key(
     table = capsys.readouterr().out
     assert "| warm `Assistant.ask`, p50 |" in table
     assert "re-ingest, unchanged corpus" in table
+
+
+@pytest.mark.slow
+def test_run_on_another_blog_with_corpus(tmp_path: Path, embedder: object) -> None:
+    out = tmp_path / "bench.json"
+    blog = REPO / "tests" / "fixtures" / "blog"
+    args = ["--smoke", "--corpus", str(blog), "--skip", "ingest", "--skip", "scale"]
+
+    assert main([*args, "--json", str(out)]) == 0
+
+    report = json.loads(out.read_text())
+    assert report["corpus"] == str(blog.resolve())
+    assert report["index_chunks"] > 100  # fourteen articles, not the one of corpus/
+    assert report["command"].endswith(f"--corpus {blog.resolve()}")
+    assert report["ask_p50_ms"] > 0 and report["ingest"] is None and report["scale"] == []
 
 
 def test_run_missing_corpus_exits_2_with_one_line(

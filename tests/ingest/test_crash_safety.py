@@ -148,6 +148,7 @@ def reader_corpus(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow  # a crash test: readers race an ingest
 def test_run_readers_never_see_an_article_half_written(
     tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -119,6 +119,7 @@ def test_a_broken_file_loses_nothing_already_indexed(
     assert report.deleted == 0 and report.chunks == before.chunks
 
 
+@pytest.mark.slow  # embeds the corpus twice
 def test_model_change_forces_a_rebuild(fresh_settings: Settings, embedder: Embedder) -> None:
     run_ingest(fresh_settings, embedder=embedder)
     collection = find_collection(open_client(fresh_settings), fresh_settings.collection)

@@ -28,6 +28,9 @@ GLUTE = "glute-hip-weakness-low-back-pain"
 PIRIFORMIS = "piriformis-syndrome-stretches"
 FASCIA = "thoracolumbar-fascia-release"
 LISTINGS = ["/sitemap.xml", "/feed/", "/atom.xml", "/wp-json/wp/v2/posts"]
+# Every test here serves the fake blog on 127.0.0.1 and ingests it (3 to 6 s each): not the
+# inner loop (`make check`), but `make test`.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

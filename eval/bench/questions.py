@@ -1,7 +1,8 @@
 """Reader questions the benchmark asks: what readers type, answered or honestly not covered.
 
 No red flags among them: those are answered before retrieval and would flatter the timings.
-The ONNX experiment compares the top-5 passages of these questions across encoders.
+The ONNX experiment (docs/benchmarks.md) compared the top-5 passages of these questions
+across encoders.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ import numpy as np
 
 from assistant.retrieve import CorpusIndex, HybridRetriever
 from assistant.settings import Settings
-from eval.bench_timing import Stats, rss_mb, time_interleaved
+from eval.bench.timing import Stats, rss_mb, time_interleaved
 from ingest.embed import Embedder
 from ingest.schema import ARTICLE, GENERATION, SECTION, TITLE, open_client
 from ingest.settings import StoreSettings

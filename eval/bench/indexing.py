@@ -12,7 +12,7 @@ import yaml
 
 from assistant.settings import Settings
 from ingest.chunk import chunk_article
-from ingest.embed import Embedder, _load
+from ingest.embed import Embedder
 from ingest.load import load_paths
 from ingest.run import run_ingest
 
@@ -67,7 +67,7 @@ def measure_ingest(settings: Settings, embedder: Embedder, min_passages: int) ->
     replicate_corpus(settings.corpus_dir, corpus, min_passages)
     chunks = [c for a in load_paths([corpus]).articles for c in chunk_article(a)]
     texts = [c.embedding_text for c in chunks]
-    model = _load(embedder.model_path)
+    model = embedder.model
 
     def encode_rate() -> float:
         started = time.perf_counter()

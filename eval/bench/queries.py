@@ -14,8 +14,8 @@ from typing import Any
 
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
-from eval.bench_timing import Stats, stats, time_interleaved
-from ingest.embed import Embedder, _load
+from eval.bench.timing import Stats, stats, time_interleaved
+from ingest.embed import Embedder
 from ingest.schema import find_collection, open_client
 
 
@@ -52,7 +52,7 @@ class QueryFigures:
 def measure_queries(
     settings: Settings, embedder: Embedder, questions: Sequence[str], *, rounds: int
 ) -> QueryFigures:
-    model = _load(embedder.model_path)
+    model = embedder.model
     client = open_client(settings)
     collection = find_collection(client, settings.collection)
     if collection is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 HEADER = "| figure | value | floor or baseline | ratio | target | met |\n|---|---|---|---|---|---|"
@@ -137,16 +138,16 @@ def table(r: dict[str, Any]) -> str:
         s = r["start"]
         rows += [
             (
-                "cold start: `python app.py` to first `/api/health`",
+                "cold start: `python app.py` to first answered `/api/ask`",
                 f"{s['cold_start_s']:.1f} s",
                 f"`import app` {s['import_app_s']:.1f} s",
                 _ratio(s["cold_start_s"], s["import_app_s"]),
-                "< 10 s",
+                "≤ 8 s",
                 _met(r, "cold_start_s"),
             ),
             (
-                "cold start to first answered `/api/ask`",
-                f"{s['first_answer_s']:.1f} s",
+                "cold start to first `/api/health`; to the chat at `/`",
+                f"{s['health_s']:.1f} s; {s['chat_s']:.1f} s",
                 "",
                 "",
                 "",
@@ -179,3 +180,51 @@ def table(r: dict[str, Any]) -> str:
         heavy = ", ".join(f"{k} {v:.2f} s" for k, v in r["start"]["heaviest_imports_s"].items())
         lines.append(f"Heaviest imports of `app` (cumulative, -X importtime): {heavy}.")
     return "\n".join(lines)
+
+
+def _scale_ratio(report: dict[str, Any]) -> float | None:
+    by_size = {p["chunks"]: p["query_p50_ms"] for p in report["scale"]}
+    if 1_000 not in by_size or 100_000 not in by_size:
+        return None
+    return round(by_size[100_000] / by_size[1_000], 3)
+
+
+def _reingest(report: dict[str, Any]) -> bool | None:
+    if report["reingest_embedded"] is None:
+        return None
+    return bool(report["reingest_embedded"] == 0 and report["reingest_s"] < 2.0)
+
+
+TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], Any], Callable[[Any], bool]]] = [
+    ("ask_to_floor_ratio", "<= 1.5", lambda r: r["ask_to_floor_ratio"], lambda v: v <= 1.5),
+    (
+        "ingest_to_encode_ratio",
+        ">= 0.9",
+        lambda r: r["ingest_to_encode_ratio"],
+        lambda v: v >= 0.9,
+    ),
+    (
+        "reingest",
+        "0 embedded, < 2 s",
+        lambda r: (
+            None
+            if r["reingest_embedded"] is None
+            else f"{r['reingest_embedded']} embedded, {r['reingest_s']} s"
+        ),
+        lambda v: True,
+    ),
+    ("scale_100k_to_1k_ratio", "<= 2", _scale_ratio, lambda v: v <= 2.0),
+    ("cold_start_s", "<= 8", lambda r: r["cold_start_s"], lambda v: v <= 8.0),
+]
+
+
+def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with its figure and whether it is met (null when not measured)."""
+    out = []
+    for name, target, figure, holds in TARGETS:
+        value = figure(report)
+        met = None if value is None else holds(value)
+        if name == "reingest":
+            met = _reingest(report)
+        out.append({"name": name, "value": value, "target": target, "met": met})
+    return out

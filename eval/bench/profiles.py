@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from assistant.settings import Settings
-from eval.bench_start import OFFLINE_ENV, REPO
+from eval.bench.app_process import OFFLINE_ENV, REPO
 from ingest.embed import Embedder
 
 _START = """
@@ -53,7 +53,7 @@ def profile_all(
 ) -> list[Path]:
     """``settings`` points at an index of the real corpus in ``settings.data_dir``."""
     from assistant.pipeline import Assistant
-    from eval.bench_ingest import replicate_corpus
+    from eval.bench.indexing import replicate_corpus
     from ingest.run import run_ingest
 
     out.mkdir(parents=True, exist_ok=True)
