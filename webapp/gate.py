@@ -156,7 +156,14 @@ class Gate:
             return 429, message, {"Retry-After": str(wait)}
         origin = headers.get("origin")
         if origin is not None and not self.config.policy.allows(origin, headers.get("host", "")):
-            return 403, f"Pages from {origin[:100]} are not allowed to use this assistant.", {}
+            # CORS on the refusal itself (no credentials), so the refused page (the widget)
+            # can read why and the owner sees which setting to change
+            message = (
+                f"Pages from {origin[:100]} are not allowed to use this assistant: add the "
+                f"origin to SUPPLE_ALLOWED_ORIGINS (SUPPLE_ALLOWED_ORIGINS={origin[:100]}) "
+                "where the app runs."
+            )
+            return 403, message, {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
         path: str = scope["path"]
         if path.startswith(UPLOADS):
             return 403, "Uploads are turned off: this assistant takes no files.", {}

@@ -1,4 +1,5 @@
-"""Extractive replies: short, in the author's words, each quote cited, nothing padded."""
+"""Extractive replies on the fixture blog: they answer what is asked (the list's items, the
+number, the steps), from one article, short, every quote the author's words with its [n]."""
 
 from __future__ import annotations
 
@@ -7,42 +8,80 @@ import re
 import pytest
 
 from assistant.pipeline import Assistant
+from assistant.types import Answer
 
-STRENGTH = "Glute Bridges, Hip Thrusts, Clamshells, Deadlifts to strengthen the gluteus maximus"
+SEED = "glute-hip-weakness-low-back-pain"
 
 
-def test_gluteus_maximus_exercises_is_the_one_line(assistant: Assistant) -> None:
+def one_article(answer: Answer) -> str:
+    """The one article a reply quotes (never a sentence of another stitched on)."""
+    articles = {c.article for c in answer.citations}
+    assert len(articles) == 1, articles
+    return articles.pop()
+
+
+def words_before_sources(answer: Answer) -> int:
+    return len(answer.text.split())
+
+
+def test_a_list_question_gets_the_items_with_their_lead_in(assistant: Assistant) -> None:
     answer = assistant.ask("Which exercises strengthen the gluteus maximus?")
     assert answer.kind == "answer"
-    assert answer.text == f"{STRENGTH} [1]."
-    [citation] = answer.citations
-    assert citation.text == STRENGTH
-    assert citation.section == (
-        "Breaking the Cycle: Strengthening & Myofascial Release > Strengthening Weak Muscles"
-    )
-    assert citation.title.startswith("Glute and Hip Weakness")
+    assert one_article(answer) == SEED
+    assert answer.text.startswith("Strengthening Weak Muscles: Glute Bridges, Hip Thrusts")
+    assert "Monster Walks, Side-Lying Hip Abduction" in answer.text  # the item's sub-items
+
+
+def test_the_items_of_a_list_come_together_in_the_articles_order(assistant: Assistant) -> None:
+    answer = assistant.ask("what are the mcgill big three")
+    assert one_article(answer) == "core-stability-big-three"
+    text = answer.text.lower()
+    positions = [text.find(item) for item in ("curl-up", "side plank", "bird dog")]
+    assert -1 not in positions and positions == sorted(positions)
 
 
 @pytest.mark.parametrize(
-    ("question", "expected"),
+    ("question", "number"),
     [
-        ("what exercises are good for my butt?", "Glute Bridges"),
-        ("best excercises for week glutes", "Glute Bridges"),
-        ("What exercises help the deep hip rotators?", "Monster Walks"),
-        ("what is fascia?", "Fascia is a connective tissue that surrounds and supports muscles"),
-        ("how does foam rolling help?", "Foam rolling/glute and piriformis release"),
-        ("what is hyperlordosis?", "excessive lower back arching"),
-        ("what is proprioception?", "the body's awareness of movement and position"),
+        ("how long should i hold the hamstring stretch", "30 seconds"),
+        ("how many minutes a day should i practise belly breathing", "5 minutes twice a day"),
+        ("how many step downs should i do for runners knee", "3 sets of 12"),
     ],
 )
-def test_answer_quotes_the_line_that_answers(
-    assistant: Assistant, question: str, expected: str
+def test_a_quantity_question_gets_the_sentence_with_the_number(
+    assistant: Assistant, question: str, number: str
 ) -> None:
     answer = assistant.ask(question)
     assert answer.kind == "answer"
-    first = answer.citations[0]
-    assert expected in first.text
-    assert len(answer.citations) <= 2  # no padding with loosely related lines
+    assert number in answer.text
+    assert words_before_sources(answer) <= 40  # the sentence, not the section
+
+
+def test_how_do_i_gets_the_steps_in_order(assistant: Assistant) -> None:
+    answer = assistant.ask("how do i do the couch stretch")
+    assert one_article(answer) == "anterior-pelvic-tilt-desk-workers"
+    assert len(answer.citations) >= 3
+    sections = [c.section.rsplit(" > ", 1)[-1] for c in answer.citations]
+    assert sections[0] == "Set Up Against the Couch"  # the first step first
+
+
+def test_and_how_do_i_fix_it_answers_from_the_earlier_article(assistant: Assistant) -> None:
+    history = [
+        {"role": "user", "content": "what causes plantar fasciitis?"},
+        {"role": "assistant", "content": "The plantar fascia ... [1]."},
+    ]
+    answer = assistant.ask("and how do I fix it?", history)
+    assert answer.kind == "answer"
+    assert one_article(answer) == "plantar-fasciitis-heel-pain"
+    # what is asked now (the fix), not the definition the reader already had
+    assert all("What Is Plantar Fasciitis" not in c.section for c in answer.citations)
+
+
+def test_the_readers_words_are_searched_as_written(assistant: Assistant) -> None:
+    """No synonym map turns "extend" into "extension": the exhale is found as asked."""
+    answer = assistant.ask("how do i extend my exhale")
+    assert answer.kind == "answer"
+    assert one_article(answer) == "diaphragmatic-breathing-core"
 
 
 @pytest.mark.parametrize(
@@ -50,9 +89,11 @@ def test_answer_quotes_the_line_that_answers(
     [
         "Which exercises strengthen the gluteus maximus?",
         "why are my hip flexors tight?",
-        "what happens to the thigh bone when the hip rotators are weak?",
+        "do weak glutes cause knee pain?",
         "can tight fascia press on the sciatic nerve?",
-        "what causes anterior pelvic tilt?",
+        "what are the mcgill big three",
+        "how do i do the couch stretch",
+        "what is the windlass test?",
     ],
 )
 def test_every_quote_is_the_authors_words_with_its_marker(
@@ -60,10 +101,9 @@ def test_every_quote_is_the_authors_words_with_its_marker(
 ) -> None:
     answer = assistant.ask(question)
     assert answer.kind == "answer"
-    assert len(answer.text) <= 600  # short: a few lines, not the article
+    one_article(answer)
+    assert words_before_sources(answer) <= 130  # a few quotes, not the article
     markers = re.findall(r"\[(\d+)\]", answer.text)
     assert markers == [str(c.n) for c in answer.citations]  # one marker per quote, in order
     for citation in answer.citations:
-        # the quoted words, verbatim from a retrieved passage, right before their marker
-        assert f"{citation.text.rstrip('.!?')} [{citation.n}]" in answer.text
-        assert any(citation.text in p.text for p in answer.passages)
+        assert any(citation.text in p.text for p in answer.passages)  # verbatim

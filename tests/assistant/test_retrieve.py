@@ -119,7 +119,7 @@ def test_score_is_the_cosine_whatever_ranks(indexed_settings: Settings, embedder
     question = "why are my hip flexors tight?"
     dense = {
         p.chunk_id: p.score
-        for p in make_retriever("dense", indexed_settings, embedder).retrieve(question, 13)
+        for p in make_retriever("dense", indexed_settings, embedder).retrieve(question, 50)
     }
     for name in ("hybrid", "bm25"):
         for p in make_retriever(name, indexed_settings, embedder).retrieve(question, 5):
