@@ -27,13 +27,13 @@ from webapp.security import RateLimiter
 
 ANSWER_EXAMPLE: dict[str, Any] = {
     "kind": "answer",
-    "text": "Glute bridges, hip thrusts, clamshells and deadlifts strengthen the gluteus maximus [1].",
+    "text": "Section lead-in: the author's words that answer the question [1].",
     "citations": [
         {
             "n": 1,
-            "article": "glute-hip-weakness-low-back-pain",
-            "title": "Glute and Hip Weakness: A Major Cause of Low Back Pain",
-            "section": "Breaking the Cycle > Strengthening Weak Muscles",
+            "article": "article-slug",
+            "title": "The Article's Title",
+            "section": "Heading > Sub-heading",
             "text": "the exact passage text that supports the claim",
             "url": "https://blog.example/post#:~:text=...",
         }
