@@ -53,9 +53,10 @@ bench: $(STAMP)
 # The eval sets CI runs, each with its pass-rate bar (docs/eval.md has the figures):
 # the single-article core set on corpus/ (bar 0.90), and the fixture blog's dev set on
 # tests/fixtures/blog (15 articles; the set's `corpus:` key). The held-out set
-# (eval/sets/blog-heldout.yaml) is reported, never a bar: it is not tuned on.
+# (eval/sets/blog-heldout.yaml) is reported, never a bar: it is not tuned on. Blog dev: 0.764
+# on 2026-12-01 (157 cases), bar 0.72, about six more failures.
 EVAL_FAIL_UNDER ?= 0.90
-EVAL_BLOG_FAIL_UNDER ?= BLOGBAR
+EVAL_BLOG_FAIL_UNDER ?= 0.72
 eval: $(STAMP)
 	$(PY) -m eval run eval/sets/core.yaml --compare --fail-under $(EVAL_FAIL_UNDER) \
 		--json data/eval/core.json --html data/eval/core.html

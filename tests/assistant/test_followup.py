@@ -38,7 +38,7 @@ class TestSearchQuery:
             "what about stretches for that?", [user("why are my hip flexors tight?")]
         )
         assert "stretches" in query
-        assert "hip flexors" in query
+        assert "flexors" in query  # the earlier topic: its word rare in English
 
     def test_run_chained_follow_ups_keep_the_first_topic(self) -> None:
         history = [user("what are fascial adhesions"), user("why do they form?")]
