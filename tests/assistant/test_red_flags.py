@@ -225,7 +225,7 @@ def test_a_later_ordinary_question_carries_a_reminder(assistant: Assistant) -> N
 
 
 def test_4000_characters_are_answered_and_4001_get_one_line(assistant: Assistant) -> None:
-    message = long_message("Which exercise strengthens the gluteus medius best?")
+    message = long_message("Which exercise strengthens the gluteus medius best?").ljust(3999) + "?"
     assert len(message) == 4000
     assert assistant.ask(message).kind in (Kind.ANSWER, Kind.NOT_COVERED)
     with pytest.raises(
