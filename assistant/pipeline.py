@@ -187,8 +187,8 @@ class Assistant:
     def _answer(
         self, question: str, turns: list[Turn], on_token: TokenSink | None = None
     ) -> Answer:
-        question_vector = self.embedder.embed_query(question)  # safety's, and often retrieval's
-        verdict = self.safety.check(question, turns, question_vector)
+        # patterns, clinician, hostile; the semantic red-flag check waits for the query's vector
+        verdict = self.safety.check(question, turns, semantic=False)
         if verdict is not None:
             return self._reply(verdict.kind, verdict.prompt, safety=verdict.category)
         question = strip_hostile(question)  # hostile clauses change nothing
@@ -200,7 +200,10 @@ class Assistant:
         # a follow-up whose search query names a red flag ("and with a fever?")
         if turns and query != question and red_flag(query) is not None:
             return self._reply(Kind.URGENT, "urgent")
-        vector = question_vector if query == question else self.embedder.embed_query(query)
+        vector = self.embedder.embed_query(query)
+        verdict = self.safety.check_meaning(question, None if turns else vector)
+        if verdict is not None:
+            return self._reply(verdict.kind, verdict.prompt, safety=verdict.category)
         passages = self.retriever.retrieve(query, self.settings.k, query_vector=vector)
         top = max((p.score for p in passages), default=0.0)
         coverage = assess(query, passages, vocabulary, top, self.embedder, vector)

@@ -95,17 +95,21 @@ class Safety:
         question: str,
         turns: Sequence[Turn] = (),
         question_vector: Sequence[float] | np.ndarray | None = None,
+        *,
+        semantic: bool = True,
     ) -> Verdict | None:
         """``urgent`` for red flags (prompt ``urgent`` or ``emergency``), ``not_covered`` with
         the clinician reply for doses, drug choices, own diagnosis and injection or surgery
         decisions, ``not_covered`` for a message that is nothing but a hostile request; None
         to go on. A follow-up that refers back ("what exercises help with that?") to a red
-        flag in the reader's previous message is urgent too."""
+        flag in the reader's previous message is urgent too. ``semantic=False`` leaves the
+        semantic check to a later ``check_meaning`` (the pipeline runs it on the vector
+        retrieval embeds anyway)."""
         found = self.flags.match(question)
         # a role-play clause ("pretend you are my surgeon") is stripped, not taken as the topic
         cleaned = self.flags.prepare(strip_hostile(question))
         clinician = self.flags.clinician.matches(cleaned)
-        if found is None and not clinician and self.semantic is not None:
+        if found is None and not clinician and semantic and self.semantic is not None:
             # similarity alone does not override a clinician question (that reply also
             # sends the reader to a clinician); a pattern match does
             found = self.semantic.match(question, question_vector)
@@ -121,6 +125,18 @@ class Safety:
         if hostile_reasons(question) and not _CONTENT.search(strip_hostile(question)):
             return Verdict(Kind.NOT_COVERED, "hostile request only", "not_covered")
         return None
+
+    def check_meaning(
+        self, question: str, vector: Sequence[float] | np.ndarray | None = None
+    ) -> Verdict | None:
+        """The semantic check alone, for a question ``check(..., semantic=False)`` let pass.
+        ``vector`` stands for the question when it is one sentence (the pipeline hands in its
+        search query's vector: the question lower-cased, typo-corrected, readers' words
+        mapped, which the uncased model embeds alike); longer ones embed their windows."""
+        if self.semantic is None:
+            return None
+        found = self.semantic.match(question, vector)
+        return Verdict(Kind.URGENT, found.name, found.reply, found.id) if found else None
 
     def unresolved(self, question: str, turns: Sequence[Turn]) -> Category | None:
         """A red flag in an earlier user turn that no later user message (nor this question)

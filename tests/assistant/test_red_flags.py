@@ -249,3 +249,10 @@ def test_the_log_after_urgent_questions_holds_no_symptom_text(
     content = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     for word in (b"bladder", b"numb", b"calf", b"naproxen", b"ana@example.com", b"chest"):
         assert word not in content.lower(), word
+
+
+def test_a_wording_no_pattern_foresaw_is_caught_by_meaning(assistant: Assistant) -> None:
+    text = "i feel like i'm going to pass out and my back is in agony out of the blue"
+    assert FLAGS.match(text) is None  # the patterns miss it: the semantic check must not
+    answer = assistant.ask(text)
+    assert answer.kind == Kind.URGENT and answer.passages == []
