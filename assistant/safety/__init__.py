@@ -38,6 +38,9 @@ __all__ = [
 ]
 
 CLINICIAN = "clinician"
+# Earlier user turns looked at for an unresolved red flag: the last ten (a history of
+# thousands of turns must not cost thousands of checks).
+HISTORY_USER_TURNS = 10
 
 
 @dataclass(frozen=True)
@@ -78,17 +81,26 @@ class Safety:
         return found
 
     def _earlier(self, text: str) -> Category | None:
-        """``red_flag`` of an earlier turn, remembered (a conversation re-sends its history)."""
+        return self._earlier_many([text])[0]
+
+    def _earlier_many(self, texts: Sequence[str]) -> list[Category | None]:
+        """``red_flag`` of earlier turns, remembered (a conversation re-sends its history);
+        the semantic check embeds all new turns in one batch."""
         with self._lock:
-            if text in self._seen:
-                self._seen.move_to_end(text)
-                return self._seen[text]
-        found = self.red_flag(text)
+            new = [t for t in dict.fromkeys(texts) if t not in self._seen]
+        found = {t: self.flags.match(t) for t in new}
+        unmatched = [t for t in new if found[t] is None]
+        if unmatched and self.semantic is not None:
+            found.update(zip(unmatched, self.semantic.match_many(unmatched), strict=True))
         with self._lock:
-            self._seen[text] = found
+            self._seen.update(found)
+            for t in texts:
+                if t in self._seen:
+                    self._seen.move_to_end(t)
+            result = [self._seen.get(t) for t in texts]
             while len(self._seen) > 2048:
                 self._seen.popitem(last=False)
-        return found
+        return result
 
     def check(
         self,
@@ -140,10 +152,12 @@ class Safety:
 
     def unresolved(self, question: str, turns: Sequence[Turn]) -> Category | None:
         """A red flag in an earlier user turn that no later user message (nor this question)
-        says has been seen to ("I went to A&E", "the doctor said it's muscular")."""
-        users = [t.content for t in turns if t.role == "user"]
+        says has been seen to ("I went to A&E", "the doctor said it's muscular"); the last
+        HISTORY_USER_TURNS user turns are looked at."""
+        users = [t.content for t in turns if t.role == "user"][-HISTORY_USER_TURNS:]
+        verdicts = self._earlier_many(users)
         for i in range(len(users) - 1, -1, -1):
-            found = self._earlier(users[i])
+            found = verdicts[i]
             if found is not None:
                 later = [*users[i + 1 :], question]
                 return None if any(self.flags.is_resolved(t) for t in later) else found
