@@ -232,8 +232,8 @@ class Assistant:
         """Safety first, then the query, the passages and the evidence they give (or the
         safety verdict that answers before any retrieval)."""
         turns = parse_history(history)
-        question_vector = self.embedder.embed_query(question)  # safety's, and often retrieval's
-        verdict = self.safety.check(question, turns, question_vector)
+        # patterns, clinician, hostile; the semantic red-flag check waits for the query's vector
+        verdict = self.safety.check(question, turns, semantic=False)
         if verdict is not None:
             return verdict
         question = strip_hostile(question)  # hostile clauses change nothing
@@ -246,14 +246,17 @@ class Assistant:
         # a follow-up whose search query names a red flag ("and with a fever?")
         if turns and query != question.lower() and red_flag(query) is not None:
             return Verdict(Kind.URGENT, "follow-up red flag", "urgent")
-        same = query == question.lower().strip()  # the model is uncased: the same vector
-        vector = question_vector if same else self.embedder.embed_query(query)
+        vector = self.embedder.embed_query(query)
+        # a first question's query is the question (typos corrected): its vector serves both
+        verdict = self.safety.check_meaning(question, None if turns else vector)
+        if verdict is not None:
+            return verdict
+        question_vector = vector
         within = None
-        if (
-            previous is not None
-            and not same
-            and (points_back(question) or not topic_words(question, vocabulary))
+        if previous is not None and (
+            points_back(question) or not topic_words(question, vocabulary)
         ):
+            question_vector = self.embedder.embed_query(question)
             # "and how do I fix it?": what is asked now, in the article the reader was in
             earlier = self.retriever.retrieve(vocabulary.rewrite(previous.query), 1)
             within = frozenset(p.article for p in earlier) or None

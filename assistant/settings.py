@@ -146,7 +146,8 @@ class Settings(StoreSettings):
     )
     question_log: bool = Field(
         True,
-        description="Record each question's text, reply kind and top score (no IP or identity) "
+        description="Record each question's text (redacted; none for urgent and clinician "
+        "replies), reply kind and top score (no IP or identity) "
         "in data_dir/questions.sqlite3 for `python -m eval gaps`; false turns it off.",
     )
     question_log_days: float = Field(

@@ -38,6 +38,9 @@ __all__ = [
 ]
 
 CLINICIAN = "clinician"
+# Earlier user turns looked at for an unresolved red flag: the last ten (a history of
+# thousands of turns must not cost thousands of checks).
+HISTORY_USER_TURNS = 10
 
 
 @dataclass(frozen=True)
@@ -78,34 +81,47 @@ class Safety:
         return found
 
     def _earlier(self, text: str) -> Category | None:
-        """``red_flag`` of an earlier turn, remembered (a conversation re-sends its history)."""
+        return self._earlier_many([text])[0]
+
+    def _earlier_many(self, texts: Sequence[str]) -> list[Category | None]:
+        """``red_flag`` of earlier turns, remembered (a conversation re-sends its history);
+        the semantic check embeds all new turns in one batch."""
         with self._lock:
-            if text in self._seen:
-                self._seen.move_to_end(text)
-                return self._seen[text]
-        found = self.red_flag(text)
+            new = [t for t in dict.fromkeys(texts) if t not in self._seen]
+        found = {t: self.flags.match(t) for t in new}
+        unmatched = [t for t in new if found[t] is None]
+        if unmatched and self.semantic is not None:
+            found.update(zip(unmatched, self.semantic.match_many(unmatched), strict=True))
         with self._lock:
-            self._seen[text] = found
+            self._seen.update(found)
+            for t in texts:
+                if t in self._seen:
+                    self._seen.move_to_end(t)
+            result = [self._seen.get(t) for t in texts]
             while len(self._seen) > 2048:
                 self._seen.popitem(last=False)
-        return found
+        return result
 
     def check(
         self,
         question: str,
         turns: Sequence[Turn] = (),
         question_vector: Sequence[float] | np.ndarray | None = None,
+        *,
+        semantic: bool = True,
     ) -> Verdict | None:
         """``urgent`` for red flags (prompt ``urgent`` or ``emergency``), ``not_covered`` with
         the clinician reply for doses, drug choices, own diagnosis and injection or surgery
         decisions, ``not_covered`` for a message that is nothing but a hostile request; None
         to go on. A follow-up that refers back ("what exercises help with that?") to a red
-        flag in the reader's previous message is urgent too."""
+        flag in the reader's previous message is urgent too. ``semantic=False`` leaves the
+        semantic check to a later ``check_meaning`` (the pipeline runs it on the vector
+        retrieval embeds anyway)."""
         found = self.flags.match(question)
         # a role-play clause ("pretend you are my surgeon") is stripped, not taken as the topic
         cleaned = self.flags.prepare(strip_hostile(question))
         clinician = self.flags.clinician.matches(cleaned)
-        if found is None and not clinician and self.semantic is not None:
+        if found is None and not clinician and semantic and self.semantic is not None:
             # similarity alone does not override a clinician question (that reply also
             # sends the reader to a clinician); a pattern match does
             found = self.semantic.match(question, question_vector)
@@ -122,12 +138,26 @@ class Safety:
             return Verdict(Kind.NOT_COVERED, "hostile request only", "not_covered")
         return None
 
+    def check_meaning(
+        self, question: str, vector: Sequence[float] | np.ndarray | None = None
+    ) -> Verdict | None:
+        """The semantic check alone, for a question ``check(..., semantic=False)`` let pass.
+        ``vector`` stands for the question when it is one sentence (the pipeline hands in its
+        search query's vector: the question lower-cased, typo-corrected, readers' words
+        mapped, which the uncased model embeds alike); longer ones embed their windows."""
+        if self.semantic is None:
+            return None
+        found = self.semantic.match(question, vector)
+        return Verdict(Kind.URGENT, found.name, found.reply, found.id) if found else None
+
     def unresolved(self, question: str, turns: Sequence[Turn]) -> Category | None:
         """A red flag in an earlier user turn that no later user message (nor this question)
-        says has been seen to ("I went to A&E", "the doctor said it's muscular")."""
-        users = [t.content for t in turns if t.role == "user"]
+        says has been seen to ("I went to A&E", "the doctor said it's muscular"); the last
+        HISTORY_USER_TURNS user turns are looked at."""
+        users = [t.content for t in turns if t.role == "user"][-HISTORY_USER_TURNS:]
+        verdicts = self._earlier_many(users)
         for i in range(len(users) - 1, -1, -1):
-            found = self._earlier(users[i])
+            found = verdicts[i]
             if found is not None:
                 later = [*users[i + 1 :], question]
                 return None if any(self.flags.is_resolved(t) for t in later) else found

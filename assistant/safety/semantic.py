@@ -143,6 +143,18 @@ class SemanticCheck:
             vectors = self.embedder.encode(texts)
         return self.match_vectors(vectors, texts, leave_one_out=leave_one_out)
 
+    def match_many(self, texts: Sequence[str]) -> list[Category | None]:
+        """``match`` for several messages, their windows embedded in one batch."""
+        windows_of = [probe_texts(t, self.flags) for t in texts]
+        flat = [w for ws in windows_of for w in ws]
+        vectors = self.embedder.encode(flat) if flat else np.zeros((0, 384), dtype=np.float32)
+        found: list[Category | None] = []
+        start = 0
+        for ws in windows_of:
+            found.append(self.match_vectors(vectors[start : start + len(ws)], ws) if ws else None)
+            start += len(ws)
+        return found
+
     def match_vectors(
         self, vectors: np.ndarray, texts: Sequence[str], *, leave_one_out: bool = False
     ) -> Category | None:

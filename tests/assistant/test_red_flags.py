@@ -132,7 +132,7 @@ def test_the_patterns_alone_catch_every_example_and_no_near_miss() -> None:
 
 def test_the_semantic_check_generalises_left_one_out(left_out: dict[str, str | None]) -> None:
     """Recall first; calibrated for at most 1% false alarms over these and the eval sets'
-    everyday questions (docs/safety.md has the measured figures: 0.68 and 3 of 272 here)."""
+    everyday questions (docs/safety.md has the measured figures: 0.68 and 3 of 276 here)."""
     recall = np.mean([left_out[t] is not None for _, t in EXAMPLES])
     false = np.mean([left_out[t] is not None for _, t in NEAR_MISSES])
     assert recall >= 0.6 and false <= 0.015, (recall, false)
@@ -225,7 +225,7 @@ def test_a_later_ordinary_question_carries_a_reminder(assistant: Assistant) -> N
 
 
 def test_4000_characters_are_answered_and_4001_get_one_line(assistant: Assistant) -> None:
-    message = long_message("Which exercise strengthens the gluteus medius best?")
+    message = long_message("Which exercise strengthens the gluteus medius best?").ljust(3999) + "?"
     assert len(message) == 4000
     assert assistant.ask(message).kind in (Kind.ANSWER, Kind.NOT_COVERED)
     with pytest.raises(
@@ -249,3 +249,10 @@ def test_the_log_after_urgent_questions_holds_no_symptom_text(
     content = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     for word in (b"bladder", b"numb", b"calf", b"naproxen", b"ana@example.com", b"chest"):
         assert word not in content.lower(), word
+
+
+def test_a_wording_no_pattern_foresaw_is_caught_by_meaning(assistant: Assistant) -> None:
+    text = "i feel like i'm going to pass out and my back is in agony out of the blue"
+    assert FLAGS.match(text) is None  # the patterns miss it: the semantic check must not
+    answer = assistant.ask(text)
+    assert answer.kind == Kind.URGENT and answer.passages == []

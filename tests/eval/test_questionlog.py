@@ -25,7 +25,8 @@ def test_each_ask_records_question_kind_and_top_score(
     assistant.warm_up()  # not a reader's question: not logged
     answer = assistant.ask("  What is fascia?  ")
     assistant.ask("my back hurts and I can't control my bladder")
-    rows = log.questions()
+    # the urgent row keeps only its day, so it sorts first (or in place at 00:xx UTC)
+    rows = sorted(log.questions(), key=lambda r: r.kind)
     assert [(r.question, r.kind) for r in rows] == [
         ("What is fascia?", str(answer.kind)),
         ("", "urgent"),  # health data: kind and day only
