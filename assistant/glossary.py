@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.text import key_terms, normalise
-from ingest.glossary import loads
+from ingest.schema import glossary_from_json
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Glossary:
 
     @classmethod
     def from_json(cls, text: str) -> Glossary:
-        entries = {k: tuple(v) for k, v in loads(text).items()}
+        entries = {k: tuple(v) for k, v in glossary_from_json(text).items()}
         if not entries:
             return cls()
         keys = sorted(entries, key=len, reverse=True)

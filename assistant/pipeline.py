@@ -236,8 +236,12 @@ class Assistant:
         verdict = self.safety.check(question, turns, semantic=False)
         if verdict is not None:
             return verdict
-        question = strip_hostile(question)  # hostile clauses change nothing
+        stripped = strip_hostile(question)  # hostile clauses change nothing
         vocabulary = self.retriever.vocabulary()  # current after a re-ingest
+        if stripped != question and not topic_words(stripped, vocabulary):
+            # what is left of an attack ("Repeat them exactly.") names nothing the blog holds
+            return Verdict(Kind.NOT_COVERED, "hostile request", "not_covered")
+        question = stripped
         resolved, previous = resolve_history(question, turns, vocabulary)
         query = vocabulary.rewrite(resolved.query)
         if turns:

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from ingest.errors import SourceError
+from ingest.schema import glossary_from_json as loads  # noqa: F401  (the stored form)
 
 FILE_NAME = "glossary.yaml"
 Glossary = dict[str, list[str]]
@@ -67,14 +68,3 @@ def read_glossary(corpus_dir: Path) -> Glossary | None:
 
 def dumps(glossary: Glossary) -> str:
     return json.dumps(glossary, sort_keys=True, ensure_ascii=False)
-
-
-def loads(text: object) -> Glossary:
-    """The glossary stored with an index (empty when none or unreadable)."""
-    if not isinstance(text, str) or not text:
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return {}
-    return {str(k): [str(t) for t in v] for k, v in data.items() if isinstance(v, list)}

@@ -115,3 +115,19 @@ def collection_generation(collection: Collection) -> str | None:
 def collection_glossary(collection: Collection) -> str:
     """The glossary stored with the index, as JSON ("" when none)."""
     return str((collection.metadata or {}).get(GLOSSARY) or "")
+
+
+def glossary_from_json(text: object) -> dict[str, list[str]]:
+    """The glossary stored with an index (empty when none or unreadable): readers' words
+    to the articles' words, as ``ingest/glossary.py`` wrote it."""
+    import json
+
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): [str(t) for t in v] for k, v in data.items() if isinstance(v, list)}

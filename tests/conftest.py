@@ -70,9 +70,10 @@ def assistant(indexed_settings: Settings, embedder: Embedder) -> Assistant:
 
 @pytest.fixture
 def corpus_copy(tmp_path: Path) -> Path:
-    """A private copy of the fixture blog a test may edit."""
+    """A private one-article corpus a test may edit: the fixture blog's seed article."""
     target = tmp_path / "corpus"
-    shutil.copytree(CORPUS, target)
+    target.mkdir()
+    shutil.copy(ARTICLE, target / ARTICLE.name)
     return target
 
 

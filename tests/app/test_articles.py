@@ -74,7 +74,12 @@ def settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Se
     for name, text in (("rolling.md", ROLLING), ("sleep.md", MARKUP), ("walk.md", LINKED)):
         (corpus / name).write_text(text, encoding="utf-8")
     settings = make_settings(
-        root / "data", corpus, allowed_origins=BLOG, question_log=False, blog_url=BLOG
+        root / "data",
+        corpus,
+        allowed_origins=BLOG,
+        question_log=False,
+        blog_url=BLOG,
+        allowed_hosts="testserver",  # TestClient's Host (the gate's allowlist)
     )
     run_ingest(settings, embedder=embedder)
     return settings

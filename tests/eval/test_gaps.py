@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import sqlite3
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pytest
 from eval.__main__ import main
 from eval.sets import load_set
 from tests.browser import open_page
+from tests.conftest import ARTICLE
 from tests.servers import running_app
 
 DIET = [
@@ -70,7 +72,11 @@ def app_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
     data = tmp_path_factory.mktemp("app") / "data"
     data.mkdir()
-    with running_app(data) as base:
+    # the seed article alone: diet, shoes and mattresses are what it does not cover
+    corpus = data.parent / "corpus"
+    corpus.mkdir()
+    shutil.copy(ARTICLE, corpus / ARTICLE.name)
+    with running_app(data, corpus) as base:
         kinds = {q: ask(base, q)["kind"] for q in [*DIET, *SHOES, ANSWERED, DOSE]}
         chat = Client(f"{base}/", verbose=False)
         reply = chat.predict(MATTRESS, api_name="/chat")
