@@ -25,6 +25,7 @@ def serve_app(
     """``python app.py`` over ``corpus_dir`` (default: the fixture blog)."""
     return _serve_app(data_dir, env, corpus_dir or BLOG, timeout=timeout)
 
+
 CHROMA = Path(sys.executable).with_name("chroma")
 
 __all__ = [

@@ -80,7 +80,7 @@ def render_answer(answer: Answer, public_url: str = "", help_label: str = "") ->
     if answer.citations:
         cards = "\n\n".join(source_card(c) for c in answer.citations)
         parts.append(
-            f'<details open class="supple-sources">\n<summary>Sources ({len(answer.citations)})'
+            f'<details class="supple-sources">\n<summary>Sources ({len(answer.citations)})'
             f"</summary>\n\n{cards}\n\n</details>"
         )
     if answer.kind == Kind.NOT_COVERED:
@@ -112,6 +112,22 @@ def as_typed(text: str) -> str:
     """A reader's message for the Markdown renderer, so it shows exactly as typed: HTML
     escaped, Markdown punctuation backslash-escaped, so nothing in it becomes markup."""
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _escape_md(text))
+
+
+def answered_examples(assistant: Assistant, candidates: list[str], n: int = 3) -> list[str]:
+    """The first ``n`` candidate examples the assistant answers with a citation: an example
+    a reader clicks must not come back "not covered" (a few asks at start-up, unlogged)."""
+    out: list[str] = []
+    for question in candidates:
+        try:
+            answer = assistant.ask(question, log=False)
+        except SuppleError:
+            continue
+        if answer.kind == Kind.ANSWER and answer.citations:
+            out.append(question)
+        if len(out) == n:
+            break
+    return out or candidates[:n]
 
 
 def build_chat(
@@ -184,7 +200,10 @@ def build_chat(
 
     placeholder = intro(catalog, greeting, help_label, public_url)
     placeholder += f"\n\n<sub>{_escape_md(disclaimer)}</sub>"  # the page's one disclaimer
-    examples = example_questions(catalog, load_prompt(settings.prompts_dir, "chat_example"))
+    examples = answered_examples(
+        assistant,
+        example_questions(catalog, load_prompt(settings.prompts_dir, "chat_example"), n=12),
+    )
     with gr.Blocks(title=TITLE, fill_height=True) as chat:
         with gr.Row(elem_id="supple-header", equal_height=True):
             gr.Markdown(

@@ -107,6 +107,10 @@ def test_run_answer_fits_the_window_and_nothing_covers_the_question(
         bubble = page.locator("#supple-chat .message-row.user-row .message").first
         assert bubble.inner_text().strip() == GLUTE_QUESTION
         assert bubble.evaluate(COVERED_POINTS) == []
+        # The source cards are folded under the answer and open with a click.
+        assert not reply.locator("blockquote").first.is_visible()
+        reply.locator("summary").click()
+        assert reply.locator("blockquote").first.is_visible()
         # The source: a link to the article at the quoted words, in a new tab.
         link = reply.locator("a[href*=':~:text=']").first
         href = link.get_attribute("href")
@@ -118,9 +122,6 @@ def test_run_answer_fits_the_window_and_nothing_covers_the_question(
         shown = page.get_by_text(DISCLAIMER[:60])
         visible = [i for i in range(shown.count()) if in_viewport(page, shown.nth(i))]
         assert len(visible) == 1, visible
-        # The source cards fold away.
-        reply.locator("summary").click()
-        assert not reply.locator("blockquote").first.is_visible()
         page.screenshot(path=str(shots() / f"chat-{size}.png"))
         assert page.errors == []
     finally:
@@ -186,6 +187,8 @@ def test_run_every_example_cites_a_link_that_lands_on_the_quoted_words(
         for n, question in enumerate(questions):
             # The first by a click on its button (the examples show only in an empty chat).
             reply = ask(page, question, examples.first if n == 0 else None)
+            if reply.locator("summary").count():
+                reply.locator("summary").click()  # the sources, folded under the answer
             for link in reply.locator("a[href*=':~:text=']").all():
                 assert link.get_attribute("href").startswith("/articles/")
                 with context.expect_page() as opened:

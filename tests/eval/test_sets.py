@@ -118,7 +118,9 @@ def test_core_set_is_valid_and_covers_the_article() -> None:
         assert needed in tags
     for needed in ("typos", "follow-up", "out-of-scope", "clinician", "red-flag", "hostile"):
         assert needed in tags
-    article = (REPO / "tests" / "fixtures" / "blog" / "glute-hip-weakness-low-back-pain.md").read_text()
+    article = (
+        REPO / "tests" / "fixtures" / "blog" / "glute-hip-weakness-low-back-pain.md"
+    ).read_text()
     from eval.metrics import contains
 
     for case in core.cases:  # every evidence phrase is really in the article
