@@ -52,7 +52,7 @@ def words(text: str) -> list[str]:
 
 def bm25_tokens(texts: list[str]) -> list[list[str]]:
     """BM25's tokens for each text: bm25s's tokenizer, English stop words, stemmed."""
-    return bm25s.tokenize(  # type: ignore[no-any-return]
+    return bm25s.tokenize(
         texts,
         stopwords="en",
         stemmer=_stemmer,

@@ -31,7 +31,7 @@ import numpy as np
 from assistant.coverage import CALIBRATION_FILE, UNFITTED, Calibration, Evidence, assess
 from assistant.errors import SuppleError
 from assistant.pipeline import Assistant, Searched
-from assistant.retrieve import HybridRetriever
+from assistant.retrieve import CorpusIndex, HybridRetriever, PassageRetriever
 from assistant.settings import Settings
 from eval.corpora import ensure_index, for_corpus
 from eval.metrics import hit_rank
@@ -65,6 +65,14 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _corpus(assistant: Assistant) -> CorpusIndex:
+    """The index the assistant's retriever holds, shared by the weights tried."""
+    retriever = assistant.retriever
+    if not isinstance(retriever, PassageRetriever):
+        raise SuppleError("calibrate needs the app's own retriever")
+    return retriever.corpus
+
+
 def searched_cases(
     blogs: list[tuple[EvalSet, Settings]], embedder: Embedder
 ) -> list[tuple[EvalSet, Assistant, list[tuple[str, Searched]]]]:
@@ -91,7 +99,7 @@ def fit_weight(
         per_set = []
         for eval_set, assistant, found in searched:
             retriever = HybridRetriever(
-                corpus=assistant.retriever.corpus, embedder=assistant.embedder, dense_weight=weight
+                corpus=_corpus(assistant), embedder=assistant.embedder, dense_weight=weight
             )
             cases = {c.id: c for c in eval_set.cases}
             ranks = []
@@ -114,7 +122,7 @@ def labelled_cases(
     out: list[Labelled] = []
     for eval_set, assistant, found in searched:
         retriever = HybridRetriever(
-            corpus=assistant.retriever.corpus, embedder=assistant.embedder, dense_weight=weight
+            corpus=_corpus(assistant), embedder=assistant.embedder, dense_weight=weight
         )
         glossary = retriever.glossary()
         stems = retriever.vocabulary().stems

@@ -106,6 +106,7 @@ def test_run_answer_fits_the_window_and_nothing_covers_the_question(
         # The reader's bubble: no toolbar or label drawn over it.
         bubble = page.locator("#supple-chat .message-row.user-row .message").first
         assert bubble.inner_text().strip() == GLUTE_QUESTION
+        bubble.scroll_into_view_if_needed()  # on a phone a long reply scrolls it up
         assert bubble.evaluate(COVERED_POINTS) == []
         # The source cards are folded under the answer and open with a click.
         assert not reply.locator("blockquote").first.is_visible()
