@@ -29,9 +29,9 @@ _OPENER = re.compile(
     re.I,
 )
 _ANAPHORA = frozenset("that it this those them these they there its his her".split())
-# A turn's topic: words the articles use that are rare in general English (Zipf below 3.5:
-# "rotators", "plantar", "adhesions"; not "exercises", "strengthen", "hip" or "causes").
-TOPIC_SPECIFICITY = 3.5
+# A turn's topic: words the articles use that are rare in general English (Zipf below 4:
+# "rotators", "plantar", "tilt", "stretches"; not "exercises", "strengthen", "hip" or "causes").
+TOPIC_SPECIFICITY = 3.0
 
 
 @dataclass(frozen=True)
