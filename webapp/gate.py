@@ -163,7 +163,9 @@ class Gate:
                 f"origin to SUPPLE_ALLOWED_ORIGINS (SUPPLE_ALLOWED_ORIGINS={origin[:100]}) "
                 "where the app runs."
             )
-            return 403, message, {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+            readable = scope["path"].startswith("/api/")  # the widget's calls; no Gradio route
+            cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if readable else {}
+            return 403, message, cors
         path: str = scope["path"]
         if path.startswith(UPLOADS):
             return 403, "Uploads are turned off: this assistant takes no files.", {}
