@@ -164,7 +164,14 @@ class ExtractiveAnswerer:
         passages_considered: int = 5,
         max_words: int = 80,
         lexical_weight: float = 0.3,
+        second_margin: float = 0.2,
+        second_budget: float = 1.25,
+        list_weight: float = 0.1,
     ):
+        self.second_margin = second_margin
+        self.second_budget = second_budget
+        self.list_weight = list_weight
+
         self.vectors = UnitVectors(embedder)
         self.max_quotes = max_quotes
         self.passages_considered = passages_considered
@@ -208,6 +215,8 @@ class ExtractiveAnswerer:
             # an item of a list whose heading names what was asked ("The Big Three > ...")
             parent = {stem(w) for w in words(_parent(p.section))}
             bonus = 0.15 * sum(w for t, w in weights.items() if t in parent) / total
+        if form is Form.LIST and p.text.count("\n") >= 2:
+            bonus += self.list_weight  # a list answers "which ...", prose around it does not
         score = 0.6 * p.score + 0.4 * float(np.max(sims)) + self.lexical_weight * share
         return Scored(p, found, unit_scores, score + bonus - 0.01 * rank)
 
@@ -260,6 +269,7 @@ class ExtractiveAnswerer:
         ]
         primary = max(scored, key=lambda s: s.score)
         chosen = [primary]
+        seconds: list[Scored] = []
         parent = _parent(primary.passage.section)
         # a list's items: the primary's siblings, or its children when it heads the list,
         # when the list's heading names something specific the question asks about
@@ -276,12 +286,22 @@ class ExtractiveAnswerer:
                     seen.add(p.chunk_id)
                     chosen.append(self._score(p, r, q, weights, form, question))
             chosen.sort(key=lambda s: s.passage.position)
+        elif form is not Form.STEPS:
+            seconds = self._seconds(primary, scored, form, question)
+            chosen += seconds
         parts: list[str] = []
         quotes: dict[int, tuple[Passage, str]] = {}
         used = 0
-        budget = self.max_words * (1.6 if len(chosen) > 1 else 1.0)
+        budget = self.max_words * (
+            self.second_budget if seconds else 1.6 if len(chosen) > 1 else 1.0
+        )
         for s in chosen:
-            start, end = self._span(s, form) if s is primary else self._first(s)
+            if s is primary:
+                start, end = self._span(s, form)
+            elif any(s is x for x in seconds):
+                start, end = self._best(s, form)
+            else:
+                start, end = self._first(s)
             quoted = s.passage.text[start:end].strip()
             words_ = _word_count(quoted)
             if not quoted or (s is not primary and used + words_ > budget):
@@ -291,6 +311,38 @@ class ExtractiveAnswerer:
             quotes[n] = (s.passage, quoted)
             parts.append(self._render(s.passage, quoted, n, whole=start == 0))
         return Draft(" ".join(parts), quotes)
+
+    def _seconds(
+        self, primary: Scored, scored: list[Scored], form: Form, question: str
+    ) -> list[Scored]:
+        """The same article's next-best passages, close behind the primary: their best
+        lines fill what the budget leaves (the number asked for is often in the step beside
+        the one that matched best). For a quantity, only lines holding one."""
+        near = [
+            s
+            for s in scored
+            if s is not primary
+            and s.passage.article == primary.passage.article
+            and s.score >= primary.score - self.second_margin
+            and (
+                form is not Form.QUANTITY
+                or quantity_fit(
+                    question,
+                    s.units[int(np.argmax(s.unit_scores))].text if s.units else s.passage.text,
+                )
+                >= 0.7
+            )
+        ]
+        return sorted(near, key=lambda s: -s.score)[: self.max_quotes - 1]
+
+    def _best(self, s: Scored, form: Form) -> tuple[int, int]:
+        """A second passage's best line (for a number: the sentence holding it)."""
+        if not s.units:
+            return 0, len(s.passage.text)
+        if _word_count(s.passage.text) <= self.max_words // 3:
+            return 0, len(s.passage.text)
+        best = int(np.argmax(s.unit_scores))
+        return s.units[best].start, s.units[best].end
 
     @staticmethod
     def _names(heading: str, weights: dict[str, float]) -> bool:
