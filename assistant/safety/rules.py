@@ -192,6 +192,8 @@ class RedFlags:
     semantic: Mapping[str, float]
     asking: tuple[Pattern, ...] = ()  # a window asking about a condition: no red flag
     reassured: tuple[Pattern, ...] = ()  # a window the semantic check must not flag
+    settled: tuple[Pattern, ...] = ()  # a window whose symptom is past, checked or explained
+    denied: re.Pattern[str] | None = None  # a symptom the reader says they do not have
 
     def correct_typos(self, text: str) -> str:
         """``text`` with misspellings of red-flag words corrected (a word of 5+ letters,
@@ -202,7 +204,11 @@ class RedFlags:
         return _corrected(word, self.typo_words, self.not_typos)
 
     def prepare(self, text: str) -> str:
-        return self.correct_typos(normalise(text))
+        """Normalised, typo-corrected, and denied symptoms ("no back pain", "without any
+        numbness", the file's ``denied``) blanked: a symptom the reader rules out is no
+        evidence for a red flag, for the patterns nor for the semantic check."""
+        text = self.correct_typos(normalise(text))
+        return re.sub(r" {2,}", " ", self.denied.sub(" ", text)) if self.denied else text
 
     def match(self, text: str) -> Category | None:
         """The first category any window of ``text`` matches, or None."""
@@ -212,11 +218,21 @@ class RedFlags:
     def is_asking(self, window: str) -> bool:
         return any(_holds(p, window) for p in self.asking)
 
+    def is_settled(self, window: str) -> bool:
+        """The window tells of a symptom that is past, has gone, was checked, is known to the
+        GP or was explained (exercise that eased with rest, weight lost on purpose), and has
+        no cue that something is new or happening now (the file's ``settled``)."""
+        return any(_holds(p, window) for p in self.settled)
+
+    def skips(self, window: str) -> bool:
+        """A window no category is looked for in: asking about a condition, or settled."""
+        return self.is_asking(window) or self.is_settled(window)
+
     def vetoes_semantic(self, window: str) -> bool:
-        return self.is_asking(window) or any(_holds(p, window) for p in self.reassured)
+        return self.skips(window) or any(_holds(p, window) for p in self.reassured)
 
     def match_windows(self, texts: list[str]) -> Category | None:
-        texts = [w for w in texts if not self.is_asking(w)]
+        texts = [w for w in texts if not self.skips(w)]
         for category in self.categories:
             if any(category.matches(w) for w in texts):
                 return category
@@ -278,7 +294,18 @@ def load(path: Path = DATA_FILE) -> RedFlags:
         reassured=tuple(
             compiler.pattern(p, "reassured") for p in _strings(raw, "semantic_unless", "semantic")
         ),
+        settled=tuple(
+            compiler.pattern(p, "settled") for p in _strings(raw, "settled", "settled")
+        ),
+        denied=_alternation(compiler, _strings(raw, "denied", "denied"), "denied"),
     )
+
+
+def _alternation(compiler: Compiler, terms: tuple[str, ...], where: str) -> re.Pattern[str] | None:
+    """One regex for a list of the file's terms (``{group}`` expanded), or None if empty."""
+    if not terms:
+        return None
+    return re.compile("|".join(compiler.term(t, where).regex.pattern for t in terms), re.S)
 
 
 @lru_cache(maxsize=4)
