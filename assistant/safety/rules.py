@@ -90,6 +90,9 @@ class Category:
     strip: re.Pattern[str] | None  # uses of its words that are no symptom, removed first
     examples: tuple[str, ...]
     near_misses: tuple[str, ...]
+    # False where a past history is itself the red flag (cancer): the file's ``settled``
+    # frame does not skip a window for this category
+    settles: bool = True
 
     def matches(self, window: str) -> bool:
         probe = self.strip.sub(" ", window) if self.strip else window
@@ -160,6 +163,7 @@ def _category(raw: Mapping[str, Any], compiler: Compiler) -> Category:
         else None,
         examples=examples,
         near_misses=_strings(raw, "near_misses", where),
+        settles=bool(raw.get("settles", True)),
     )
 
 
@@ -224,17 +228,22 @@ class RedFlags:
         no cue that something is new or happening now (the file's ``settled``)."""
         return any(_holds(p, window) for p in self.settled)
 
-    def skips(self, window: str) -> bool:
-        """A window no category is looked for in: asking about a condition, or settled."""
-        return self.is_asking(window) or self.is_settled(window)
+    def skips(self, window: str, category: Category | None = None) -> bool:
+        """A window ``category`` is not looked for in: asking about a condition, or settled
+        (unless the category does not settle: a cancer history told as past still counts)."""
+        if self.is_asking(window):
+            return True
+        return (category is None or category.settles) and self.is_settled(window)
 
-    def vetoes_semantic(self, window: str) -> bool:
-        return self.skips(window) or any(_holds(p, window) for p in self.reassured)
+    def vetoes_semantic(self, window: str, category: Category | None = None) -> bool:
+        return self.skips(window, category) or any(_holds(p, window) for p in self.reassured)
 
     def match_windows(self, texts: list[str]) -> Category | None:
-        texts = [w for w in texts if not self.skips(w)]
+        texts = [w for w in texts if not self.is_asking(w)]
+        settled = {w: self.is_settled(w) for w in texts}
         for category in self.categories:
-            if any(category.matches(w) for w in texts):
+            live = [w for w in texts if not (category.settles and settled[w])]
+            if any(category.matches(w) for w in live):
                 return category
         return None
 
