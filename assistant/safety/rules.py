@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from wordfreq import zipf_frequency
 
 DATA_FILE = Path(__file__).resolve().parent / "red_flags.yaml"
 REPLIES = ("urgent", "emergency")
@@ -197,6 +198,9 @@ class RedFlags:
     asking: tuple[Pattern, ...] = ()  # a window asking about a condition: no red flag
     reassured: tuple[Pattern, ...] = ()  # a window the semantic check must not flag
     settled: tuple[Pattern, ...] = ()  # a window whose symptom is past, checked or explained
+    # a word at least this common in English (wordfreq Zipf scale) is a word, never a typo:
+    # "going" is not "groin", "should" not "shoulder"; 0 turns the check off
+    real_word_zipf: float = 0.0
     denied: re.Pattern[str] | None = None  # a symptom the reader says they do not have
 
     def correct_typos(self, text: str) -> str:
@@ -205,7 +209,7 @@ class RedFlags:
         return re.sub(r"[a-z]+", lambda m: self._corrected(m.group(0)), text)
 
     def _corrected(self, word: str) -> str:
-        return _corrected(word, self.typo_words, self.not_typos)
+        return _corrected(word, self.typo_words, self.not_typos, self.real_word_zipf)
 
     def prepare(self, text: str) -> str:
         """Normalised, typo-corrected, and denied symptoms ("no back pain", "without any
@@ -256,8 +260,12 @@ class RedFlags:
 
 
 @lru_cache(maxsize=16384)
-def _corrected(word: str, typo_words: tuple[str, ...], not_typos: frozenset[str]) -> str:
+def _corrected(
+    word: str, typo_words: tuple[str, ...], not_typos: frozenset[str], real_word_zipf: float
+) -> str:
     if len(word) < 5 or word in not_typos or word in typo_words:
+        return word
+    if real_word_zipf and zipf_frequency(word, "en") >= real_word_zipf:
         return word
     near = [w for w in typo_words if w[0] == word[0]]
     match = difflib.get_close_matches(word, near, n=1, cutoff=0.8)
@@ -298,6 +306,7 @@ def load(path: Path = DATA_FILE) -> RedFlags:
         refers_back=compiler.term(str(history.get("refers_back", "(?!)")), "history").regex,
         typo_words=tuple(sorted(_strings(raw.get("typos") or {}, "words", "typos"))),
         not_typos=frozenset(_strings(raw.get("typos") or {}, "not_typos", "typos")),
+        real_word_zipf=float((raw.get("typos") or {}).get("real_word_zipf", 0.0)),
         semantic={k: float(v) for k, v in (raw.get("semantic") or {}).items()},
         asking=tuple(compiler.pattern(p, "asking") for p in _strings(raw, "asking", "asking")),
         reassured=tuple(
