@@ -94,6 +94,16 @@ class Category:
     # False where a past history is itself the red flag (cancer): the file's ``settled``
     # frame does not skip a window for this category
     settles: bool = True
+    # a settled window still counts for this category when one of these holds in it
+    # (saddle numbness that "passes when I lie down" is still told with back pain)
+    unsettled: tuple[Pattern, ...] = ()
+
+    def settled_by(self, window: str, settled: bool) -> bool:
+        """Whether the file's settled frame (``settled``: it holds in ``window``) skips this
+        category there."""
+        return (
+            settled and self.settles and not any(_holds(p, window) for p in self.unsettled)
+        )
 
     def matches(self, window: str) -> bool:
         probe = self.strip.sub(" ", window) if self.strip else window
@@ -165,6 +175,9 @@ def _category(raw: Mapping[str, Any], compiler: Compiler) -> Category:
         examples=examples,
         near_misses=_strings(raw, "near_misses", where),
         settles=bool(raw.get("settles", True)),
+        unsettled=tuple(
+            compiler.pattern(p, where) for p in _strings(raw, "settles_unless", where)
+        ),
     )
 
 
@@ -237,7 +250,8 @@ class RedFlags:
         (unless the category does not settle: a cancer history told as past still counts)."""
         if self.is_asking(window):
             return True
-        return (category is None or category.settles) and self.is_settled(window)
+        settled = self.is_settled(window)
+        return settled if category is None else category.settled_by(window, settled)
 
     def vetoes_semantic(self, window: str, category: Category | None = None) -> bool:
         return self.skips(window, category) or any(_holds(p, window) for p in self.reassured)
@@ -246,7 +260,7 @@ class RedFlags:
         texts = [w for w in texts if not self.is_asking(w)]
         settled = {w: self.is_settled(w) for w in texts}
         for category in self.categories:
-            live = [w for w in texts if not (category.settles and settled[w])]
+            live = [w for w in texts if not category.settled_by(w, settled[w])]
             if any(category.matches(w) for w in live):
                 return category
         return None
