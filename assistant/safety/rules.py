@@ -101,9 +101,7 @@ class Category:
     def settled_by(self, window: str, settled: bool) -> bool:
         """Whether the file's settled frame (``settled``: it holds in ``window``) skips this
         category there."""
-        return (
-            settled and self.settles and not any(_holds(p, window) for p in self.unsettled)
-        )
+        return settled and self.settles and not any(_holds(p, window) for p in self.unsettled)
 
     def matches(self, window: str) -> bool:
         probe = self.strip.sub(" ", window) if self.strip else window
@@ -175,9 +173,7 @@ def _category(raw: Mapping[str, Any], compiler: Compiler) -> Category:
         examples=examples,
         near_misses=_strings(raw, "near_misses", where),
         settles=bool(raw.get("settles", True)),
-        unsettled=tuple(
-            compiler.pattern(p, where) for p in _strings(raw, "settles_unless", where)
-        ),
+        unsettled=tuple(compiler.pattern(p, where) for p in _strings(raw, "settles_unless", where)),
     )
 
 
@@ -326,9 +322,7 @@ def load(path: Path = DATA_FILE) -> RedFlags:
         reassured=tuple(
             compiler.pattern(p, "reassured") for p in _strings(raw, "semantic_unless", "semantic")
         ),
-        settled=tuple(
-            compiler.pattern(p, "settled") for p in _strings(raw, "settled", "settled")
-        ),
+        settled=tuple(compiler.pattern(p, "settled") for p in _strings(raw, "settled", "settled")),
         denied=_alternation(compiler, _strings(raw, "denied", "denied"), "denied"),
     )
 

@@ -15,7 +15,7 @@ from assistant.pipeline import Assistant
 from assistant.prompts import load_prompt
 from assistant.questionlog import FILE_NAME, QuestionLog
 from assistant.safety import Safety
-from assistant.safety.rules import RedFlagDataError, default, load
+from assistant.safety.rules import RedFlagDataError, RedFlags, default, load
 from assistant.safety.semantic import probe_texts
 from assistant.settings import PROMPTS_DIR, Settings
 from assistant.types import Kind, Turn
@@ -152,7 +152,7 @@ categories:
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def mini(tmp_path_factory: pytest.TempPathFactory) -> RedFlags:
     path = tmp_path_factory.mktemp("mini") / "red_flags.yaml"
     path.write_text(MINI, encoding="utf-8")
     return load(path)
@@ -170,19 +170,19 @@ def mini(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
     ],
 )
 def test_the_settled_frame_skips_past_checked_or_eased_symptoms(
-    mini, text: str, found: str | None
-) -> None:  # type: ignore[no-untyped-def]
+    mini: RedFlags, text: str, found: str | None
+) -> None:
     hit = mini.match(text)
     assert (hit.id if hit else None) == found, text
 
 
-def test_a_denied_symptom_is_blanked_before_matching(mini) -> None:  # type: ignore[no-untyped-def]
+def test_a_denied_symptom_is_blanked_before_matching(mini: RedFlags) -> None:
     assert mini.prepare("I fell, no back pain at all") == "i fell, at all"
     assert mini.match("I fell, no back pain at all") is None
     assert mini.match("I fell and my back is bad") is not None
 
 
-def test_a_common_word_is_never_read_as_a_typo(mini) -> None:  # type: ignore[no-untyped-def]
+def test_a_common_word_is_never_read_as_a_typo(mini: RedFlags) -> None:
     assert mini.correct_typos("grion") == "groin"
     assert mini.correct_typos("it is going down") == "it is going down"
     assert FLAGS.correct_typos("my calf swelling is going down") == "my calf swelling is going down"
@@ -191,13 +191,19 @@ def test_a_common_word_is_never_read_as_a_typo(mini) -> None:  # type: ignore[no
 @pytest.mark.parametrize(
     ("text", "urgent"),
     [
-        ("I had a DVT in 2021 after surgery, it's fully treated, can I start running again?", False),
+        (
+            "I had a DVT in 2021 after surgery, it's fully treated, can I start running again?",
+            False,
+        ),
         ("I had a DVT years ago and now my other calf is swollen and hot", True),
         ("I tripped over the dog, grazed my knee, no back pain, how do I clean it?", False),
         ("I tripped over the dog and landed on my back, I'm 80 and it hurts", True),
         ("I had a stroke six years ago and made a good recovery, which balance exercises?", False),
         ("I had a stroke years ago and this morning my face is drooping again", True),
-        ("after spin class my groin is numb for ten minutes and it goes away once I get off", False),
+        (
+            "after spin class my groin is numb for ten minutes and it goes away once I get off",
+            False,
+        ),
         ("my groin is numb and my back hurts, it passes when I lie down", True),
         ("I lost 8 kg on purpose since January by running, should I keep going?", False),
         ("had bowel cancer years ago and my back aches all the time", True),
