@@ -207,6 +207,8 @@ def test_a_common_word_is_never_read_as_a_typo(mini: RedFlags) -> None:
         ("my groin is numb and my back hurts, it passes when I lie down", True),
         ("I lost 8 kg on purpose since January by running, should I keep going?", False),
         ("had bowel cancer years ago and my back aches all the time", True),
+        ("the GP said it was muscular and I wet myself", True),
+        ("the x-ray was clear and my legs are getting weaker", True),
         ("my surgeon cleared me after my fusion, but the wound has gone red and is leaking", True),
     ],
 )
