@@ -241,7 +241,7 @@ def test_the_patterns_alone_catch_every_example_and_no_near_miss() -> None:
 
 def test_the_semantic_check_generalises_left_one_out(left_out: dict[str, str | None]) -> None:
     """Recall first; calibrated for at most 1% false alarms over these and the eval sets'
-    everyday questions (docs/safety.md has the measured figures: 0.68 and 3 of 276 here)."""
+    everyday questions (docs/safety.md has the measured figures)."""
     recall = np.mean([left_out[t] is not None for _, t in EXAMPLES])
     false = np.mean([left_out[t] is not None for _, t in NEAR_MISSES])
     assert recall >= 0.6 and false <= 0.015, (recall, false)
