@@ -69,7 +69,14 @@ def calibrate(flags: RedFlags, embedder: Embedder, cases: Labelled, max_false: f
     truth = np.array([is_flag for _, is_flag, _ in cases])
     by_pattern = np.array([flags.match(text) is not None for text, _, _ in cases])
 
-    allowed = np.array([not flags.vetoes_semantic(w) for ws in windows for w in ws], dtype=bool)
+    flat = [w for ws in windows for w in ws]
+    allowed = np.array(
+        [
+            not flags.vetoes_semantic(w, flags.categories[int(c)])
+            for w, c in zip(flat, scores.category, strict=True)
+        ],
+        dtype=bool,
+    )
 
     def per_case(threshold: float, margin: float) -> np.ndarray:
         hit = np.zeros(len(cases), dtype=bool)

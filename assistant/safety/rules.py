@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from wordfreq import zipf_frequency
 
 DATA_FILE = Path(__file__).resolve().parent / "red_flags.yaml"
 REPLIES = ("urgent", "emergency")
@@ -90,6 +91,17 @@ class Category:
     strip: re.Pattern[str] | None  # uses of its words that are no symptom, removed first
     examples: tuple[str, ...]
     near_misses: tuple[str, ...]
+    # False where a past history is itself the red flag (cancer): the file's ``settled``
+    # frame does not skip a window for this category
+    settles: bool = True
+    # a settled window still counts for this category when one of these holds in it
+    # (saddle numbness that "passes when I lie down" is still told with back pain)
+    unsettled: tuple[Pattern, ...] = ()
+
+    def settled_by(self, window: str, settled: bool) -> bool:
+        """Whether the file's settled frame (``settled``: it holds in ``window``) skips this
+        category there."""
+        return settled and self.settles and not any(_holds(p, window) for p in self.unsettled)
 
     def matches(self, window: str) -> bool:
         probe = self.strip.sub(" ", window) if self.strip else window
@@ -160,6 +172,8 @@ def _category(raw: Mapping[str, Any], compiler: Compiler) -> Category:
         else None,
         examples=examples,
         near_misses=_strings(raw, "near_misses", where),
+        settles=bool(raw.get("settles", True)),
+        unsettled=tuple(compiler.pattern(p, where) for p in _strings(raw, "settles_unless", where)),
     )
 
 
@@ -192,6 +206,11 @@ class RedFlags:
     semantic: Mapping[str, float]
     asking: tuple[Pattern, ...] = ()  # a window asking about a condition: no red flag
     reassured: tuple[Pattern, ...] = ()  # a window the semantic check must not flag
+    settled: tuple[Pattern, ...] = ()  # a window whose symptom is past, checked or explained
+    # a word at least this common in English (wordfreq Zipf scale) is a word, never a typo:
+    # "going" is not "groin", "should" not "shoulder"; 0 turns the check off
+    real_word_zipf: float = 0.0
+    denied: re.Pattern[str] | None = None  # a symptom the reader says they do not have
 
     def correct_typos(self, text: str) -> str:
         """``text`` with misspellings of red-flag words corrected (a word of 5+ letters,
@@ -199,10 +218,14 @@ class RedFlags:
         return re.sub(r"[a-z]+", lambda m: self._corrected(m.group(0)), text)
 
     def _corrected(self, word: str) -> str:
-        return _corrected(word, self.typo_words, self.not_typos)
+        return _corrected(word, self.typo_words, self.not_typos, self.real_word_zipf)
 
     def prepare(self, text: str) -> str:
-        return self.correct_typos(normalise(text))
+        """Normalised, typo-corrected, and denied symptoms ("no back pain", "without any
+        numbness", the file's ``denied``) blanked: a symptom the reader rules out is no
+        evidence for a red flag, for the patterns nor for the semantic check."""
+        text = self.correct_typos(normalise(text))
+        return re.sub(r" {2,}", " ", self.denied.sub(" ", text)) if self.denied else text
 
     def match(self, text: str) -> Category | None:
         """The first category any window of ``text`` matches, or None."""
@@ -212,13 +235,29 @@ class RedFlags:
     def is_asking(self, window: str) -> bool:
         return any(_holds(p, window) for p in self.asking)
 
-    def vetoes_semantic(self, window: str) -> bool:
-        return self.is_asking(window) or any(_holds(p, window) for p in self.reassured)
+    def is_settled(self, window: str) -> bool:
+        """The window tells of a symptom that is past, has gone, was checked, is known to the
+        GP or was explained (exercise that eased with rest, weight lost on purpose), and has
+        no cue that something is new or happening now (the file's ``settled``)."""
+        return any(_holds(p, window) for p in self.settled)
+
+    def skips(self, window: str, category: Category | None = None) -> bool:
+        """A window ``category`` is not looked for in: asking about a condition, or settled
+        (unless the category does not settle: a cancer history told as past still counts)."""
+        if self.is_asking(window):
+            return True
+        settled = self.is_settled(window)
+        return settled if category is None else category.settled_by(window, settled)
+
+    def vetoes_semantic(self, window: str, category: Category | None = None) -> bool:
+        return self.skips(window, category) or any(_holds(p, window) for p in self.reassured)
 
     def match_windows(self, texts: list[str]) -> Category | None:
         texts = [w for w in texts if not self.is_asking(w)]
+        settled = {w: self.is_settled(w) for w in texts}
         for category in self.categories:
-            if any(category.matches(w) for w in texts):
+            live = [w for w in texts if not category.settled_by(w, settled[w])]
+            if any(category.matches(w) for w in live):
                 return category
         return None
 
@@ -231,8 +270,12 @@ class RedFlags:
 
 
 @lru_cache(maxsize=16384)
-def _corrected(word: str, typo_words: tuple[str, ...], not_typos: frozenset[str]) -> str:
+def _corrected(
+    word: str, typo_words: tuple[str, ...], not_typos: frozenset[str], real_word_zipf: float
+) -> str:
     if len(word) < 5 or word in not_typos or word in typo_words:
+        return word
+    if real_word_zipf and zipf_frequency(word, "en") >= real_word_zipf:
         return word
     near = [w for w in typo_words if w[0] == word[0]]
     match = difflib.get_close_matches(word, near, n=1, cutoff=0.8)
@@ -273,12 +316,22 @@ def load(path: Path = DATA_FILE) -> RedFlags:
         refers_back=compiler.term(str(history.get("refers_back", "(?!)")), "history").regex,
         typo_words=tuple(sorted(_strings(raw.get("typos") or {}, "words", "typos"))),
         not_typos=frozenset(_strings(raw.get("typos") or {}, "not_typos", "typos")),
+        real_word_zipf=float((raw.get("typos") or {}).get("real_word_zipf", 0.0)),
         semantic={k: float(v) for k, v in (raw.get("semantic") or {}).items()},
         asking=tuple(compiler.pattern(p, "asking") for p in _strings(raw, "asking", "asking")),
         reassured=tuple(
             compiler.pattern(p, "reassured") for p in _strings(raw, "semantic_unless", "semantic")
         ),
+        settled=tuple(compiler.pattern(p, "settled") for p in _strings(raw, "settled", "settled")),
+        denied=_alternation(compiler, _strings(raw, "denied", "denied"), "denied"),
     )
+
+
+def _alternation(compiler: Compiler, terms: tuple[str, ...], where: str) -> re.Pattern[str] | None:
+    """One regex for a list of the file's terms (``{group}`` expanded), or None if empty."""
+    if not terms:
+        return None
+    return re.compile("|".join(compiler.term(t, where).regex.pattern for t in terms), re.S)
 
 
 @lru_cache(maxsize=4)

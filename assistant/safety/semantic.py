@@ -162,7 +162,14 @@ class SemanticCheck:
         that asks about a condition or carries reassurance ("getting better each day",
         "always has been") is not flagged on similarity alone."""
         scores = score(vectors, anchors(self.flags, self.embedder), leave_one_out=leave_one_out)
-        allowed = np.array([not self.flags.vetoes_semantic(t) for t in texts], dtype=bool)
+        cats = self.flags.categories
+        allowed = np.array(
+            [
+                not self.flags.vetoes_semantic(t, cats[int(c)])
+                for t, c in zip(texts, scores.category, strict=True)
+            ],
+            dtype=bool,
+        )
         hits = np.flatnonzero(flagged(scores, self.threshold, self.margin) & allowed)
         if not hits.size:
             return None

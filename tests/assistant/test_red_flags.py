@@ -15,7 +15,7 @@ from assistant.pipeline import Assistant
 from assistant.prompts import load_prompt
 from assistant.questionlog import FILE_NAME, QuestionLog
 from assistant.safety import Safety
-from assistant.safety.rules import RedFlagDataError, default, load
+from assistant.safety.rules import RedFlagDataError, RedFlags, default, load
 from assistant.safety.semantic import probe_texts
 from assistant.settings import PROMPTS_DIR, Settings
 from assistant.types import Kind, Turn
@@ -107,6 +107,115 @@ def test_a_broken_file_names_what_is_wrong(tmp_path: Path) -> None:
         load(bad)
 
 
+# --- settled, denied and real words: the mechanisms, on a small file and on the real one ----
+
+MINI = """
+typos: {words: [groin], real_word_zipf: 3.5}
+words:
+  back: [back]
+  pain: [pain, 'hurts?', bad]
+  numb: [numb]
+  saddle: [groin]
+  cancer: [cancer]
+  settled_cue: ['years ago', 'went away', 'checked']
+  fresh: ['now (my|i)', 'since (yesterday|this morning)']
+settled: ['{settled_cue} & !{fresh}']
+denied: ['no ({back} )?{pain}']
+categories:
+  - id: saddle
+    name: s
+    what: s
+    why: s
+    source: s
+    reply: emergency
+    patterns: ['{numb} ~30 {saddle}']
+    settles_unless: ['{back} & {pain}']
+    examples: [x]
+  - id: cancer
+    name: c
+    what: c
+    why: c
+    source: c
+    reply: urgent
+    settles: false
+    patterns: ['{cancer} & {back} & {pain}']
+    examples: [x]
+  - id: fall
+    name: f
+    what: f
+    why: f
+    source: f
+    reply: urgent
+    patterns: ['fell & {back}']
+    examples: [x]
+"""
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> RedFlags:
+    path = tmp_path_factory.mktemp("mini") / "red_flags.yaml"
+    path.write_text(MINI, encoding="utf-8")
+    return load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("my groin went numb on the bike but it went away", None),  # settled
+        ("my groin went numb, it went away but now my groin is numb again", "saddle"),  # fresh
+        ("numb groin that went away, my back pain is bad", "saddle"),  # settles_unless
+        ("I fell years ago and my back was checked", None),
+        ("I fell years ago and since yesterday my back is bad", "fall"),
+        ("cancer years ago and my back hurts", "cancer"),  # cancer does not settle
+    ],
+)
+def test_the_settled_frame_skips_past_checked_or_eased_symptoms(
+    mini: RedFlags, text: str, found: str | None
+) -> None:
+    hit = mini.match(text)
+    assert (hit.id if hit else None) == found, text
+
+
+def test_a_denied_symptom_is_blanked_before_matching(mini: RedFlags) -> None:
+    assert mini.prepare("I fell, no back pain at all") == "i fell, at all"
+    assert mini.match("I fell, no back pain at all") is None
+    assert mini.match("I fell and my back is bad") is not None
+
+
+def test_a_common_word_is_never_read_as_a_typo(mini: RedFlags) -> None:
+    assert mini.correct_typos("grion") == "groin"
+    assert mini.correct_typos("it is going down") == "it is going down"
+    assert FLAGS.correct_typos("my calf swelling is going down") == "my calf swelling is going down"
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        (
+            "I had a DVT in 2021 after surgery, it's fully treated, can I start running again?",
+            False,
+        ),
+        ("I had a DVT years ago and now my other calf is swollen and hot", True),
+        ("I tripped over the dog, grazed my knee, no back pain, how do I clean it?", False),
+        ("I tripped over the dog and landed on my back, I'm 80 and it hurts", True),
+        ("I had a stroke six years ago and made a good recovery, which balance exercises?", False),
+        ("I had a stroke years ago and this morning my face is drooping again", True),
+        (
+            "after spin class my groin is numb for ten minutes and it goes away once I get off",
+            False,
+        ),
+        ("my groin is numb and my back hurts, it passes when I lie down", True),
+        ("I lost 8 kg on purpose since January by running, should I keep going?", False),
+        ("had bowel cancer years ago and my back aches all the time", True),
+        ("the GP said it was muscular and I wet myself", True),
+        ("the x-ray was clear and my legs are getting weaker", True),
+        ("my surgeon cleared me after my fusion, but the wound has gone red and is leaking", True),
+    ],
+)
+def test_settled_near_misses_pass_and_their_fresh_twins_are_caught(text: str, urgent: bool) -> None:
+    assert (FLAGS.match(text) is not None) == urgent, text
+
+
 # --- every wording -------------------------------------------------------------------------
 
 
@@ -132,7 +241,7 @@ def test_the_patterns_alone_catch_every_example_and_no_near_miss() -> None:
 
 def test_the_semantic_check_generalises_left_one_out(left_out: dict[str, str | None]) -> None:
     """Recall first; calibrated for at most 1% false alarms over these and the eval sets'
-    everyday questions (docs/safety.md has the measured figures: 0.68 and 3 of 276 here)."""
+    everyday questions (docs/safety.md has the measured figures)."""
     recall = np.mean([left_out[t] is not None for _, t in EXAMPLES])
     false = np.mean([left_out[t] is not None for _, t in NEAR_MISSES])
     assert recall >= 0.6 and false <= 0.015, (recall, false)
