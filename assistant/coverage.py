@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.glossary import Glossary
-from assistant.text import ZIPF_CEILING, stem, weighted_terms, words
+from assistant.text import STOP_WORDS, ZIPF_CEILING, stem, weighted_terms, words
 from assistant.types import Passage
 
 SHIPPED_CALIBRATION = Path(__file__).resolve().parent / "calibration.json"
@@ -36,6 +36,24 @@ _NUMBER = re.compile(
     r"thirty|forty|fifty|sixty|ninety|hundred|once|twice|daily|weekly|half|dozen)\b",
     re.I,
 )
+
+
+# The thing a "which/what X" question asks for (English question forms, no topic):
+# "which brand of shoe" asks for a brand, "what kind of pillow" for a pillow.
+_ASKED_FOR = re.compile(
+    r"\b(?:which|what)(?:'s|s|\s+is|\s+are)?\s+(?:(?:the|a|an|your)\s+)?"
+    r"(?:(?:best|right|good|ideal|top|main|safest)\s+)?"
+    r"(?:(?:kind|kinds|type|types|sort|sorts)\s+of\s+)?([a-z][a-z'-]+)",
+    re.I,
+)
+
+
+def asked_for(question: str) -> str | None:
+    """The stem of the noun a which/what question asks for, when it names one."""
+    m = _ASKED_FOR.search(question)
+    if not m or m.group(1).lower() in STOP_WORDS:
+        return None
+    return stem(m.group(1).lower())
 
 
 def asks_quantity(question: str) -> bool:
@@ -59,6 +77,7 @@ class Evidence:
     quantity_unanswered: float  # 1 when it asks how many/long/often and no top passage has a number
     unknown_specificity: float = 0.0  # the most specific term no indexed passage uses, 0-1
     unknown_share: float = 0.0  # share of the question's weight in terms no passage uses
+    asked_missing: float = 0.0  # 1 when the thing a which/what question asks for is not there
     best_index: int = 0  # which passage holds the best share (not a feature)
     terms: tuple[str, ...] = field(default=(), compare=False)
     missing: tuple[str, ...] = field(default=(), compare=False)
@@ -72,6 +91,7 @@ class Evidence:
         "margin",
         "quantity_unanswered",
         "unknown_share",
+        "asked_missing",
     )
 
     def vector(self) -> list[float]:
@@ -134,7 +154,12 @@ def assess(
             for t in weights
             if t not in index_stems and not alternatives.get(t, set()) & index_stems
         ]
+    head = asked_for(question)
+    asked_missing = bool(
+        head and passages and not _held(head, passage_stems(passages[best]), alternatives)
+    )
     return Evidence(
+        asked_missing=1.0 if asked_missing else 0.0,
         top_cosine=top,
         best_share=shares[best] if passages else 0.0,
         best_cosine=cosines[best] if passages else 0.0,

@@ -107,3 +107,14 @@ def test_every_quote_is_the_authors_words_with_its_marker(
     assert markers == [str(c.n) for c in answer.citations]  # one marker per quote, in order
     for citation in answer.citations:
         assert any(citation.text in p.text for p in answer.passages)  # verbatim
+
+
+def test_a_number_beside_the_best_step_is_quoted_too(assistant: Assistant) -> None:
+    # the first walks are 10 minutes; the best-matching step is the weekly increase
+    answer = assistant.ask(
+        "I haven't exercised in years and my back hurts, how long should my first walks be?"
+    )
+    assert answer.kind == "answer"
+    assert one_article(answer) == "walking-for-back-pain"
+    assert "10-minute walks" in answer.text
+    assert words_before_sources(answer) <= 100
