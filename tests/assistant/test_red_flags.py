@@ -182,6 +182,62 @@ def test_a_denied_symptom_is_blanked_before_matching(mini: RedFlags) -> None:
     assert mini.match("I fell and my back is bad") is not None
 
 
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("tailbone sore from the bike saddle, no fall or anything", False),
+        ("tailbone sore since I had a fall on the ice", True),
+        ("knee a bit swollen after football, not red, no temperature", False),
+        ("my knee is swollen, red and hot", True),
+        ("bursitis from kneeling, soft swelling, not red or hot", False),
+        ("sciatica makes one buttock ache on long drives, nothing numb", False),
+        ("my bottom and inner thighs have gone numb with my back pain", True),
+    ],
+)
+def test_denied_falls_redness_and_numbness_are_blanked(text: str, urgent: bool) -> None:
+    assert (FLAGS.match(text) is not None) == urgent, (text, FLAGS.prepare(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("is a hot tub after leg day good for sore knees?", False),  # heat used as a remedy
+        ("my calf is hot and swollen after the flight", True),
+        ("got chills after a winter marathon and my back was stiff the next day", False),
+        ("chills, a temperature and my back is agony", True),
+        ("my flu with fever is finish since two weeks, my back is stiff", False),
+        ("playing padel something kicked the back of my leg", False),  # back of the leg
+        ("I was kicked in the back at rugby and it hurts to breathe", True),
+        ("face exercises for bell's palsy?", False),
+        ("my face dropped this morning, could it be bell's palsy?", True),
+        ("my smile looks wonky and my hand keeps dropping things", True),
+        ("my leg become more weak every day", True),
+        ("I had a melanoma removed. Lately I have lost weight without trying.", True),
+        ("my mum's bone scan showed osteoporosis in her spine, how often should she train?", False),
+    ],
+)
+def test_words_of_the_new_wordings(text: str, urgent: bool) -> None:
+    assert (FLAGS.match(text) is not None) == urgent, text
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("my pee is brown like cola and my thighs are swollen after a crazy squat session", True),
+        ("two days after 200 pull-ups my arms are huge and my urine looks like black tea", True),
+        ("I think I have rhabdo, my pee is dark after that spin class", True),
+        ("dark yellow pee after a long run, I hadn't drunk much, legs fine", False),
+        ("can you get rhabdo from crossfit?", False),
+        ("really bad DOMS after leg day but my wee is a normal colour", False),
+    ],
+)
+def test_exertional_rhabdomyolysis_is_a_red_flag(text: str, urgent: bool) -> None:
+    found = FLAGS.match(text)
+    assert (found is not None) == urgent, text
+    if urgent and found is not None:
+        assert found.reply in ("urgent", "emergency")
+
+
 def test_a_common_word_is_never_read_as_a_typo(mini: RedFlags) -> None:
     assert mini.correct_typos("grion") == "groin"
     assert mini.correct_typos("it is going down") == "it is going down"
@@ -210,6 +266,17 @@ def test_a_common_word_is_never_read_as_a_typo(mini: RedFlags) -> None:
         ("the GP said it was muscular and I wet myself", True),
         ("the x-ray was clear and my legs are getting weaker", True),
         ("my surgeon cleared me after my fusion, but the wound has gone red and is leaking", True),
+        # "going down my arm" spreads; "going down" alone eases
+        ("my chest feels crushed and it's going down my left arm", True),
+        ("the swelling in my knee is going down, when can I run?", False),
+        # "doesnt fade" without its apostrophe is no fading
+        ("my son has a headache, a fever and a rash that doesnt fade", True),
+        # back to normal after rest or by the next day settles; chest pain eased by rest does not
+        ("after a 10 km run my legs are weak for a few hours, next day is fine", False),
+        ("I breathe hard in cardio, after resting two minutes it is normal again", False),
+        ("tight chest when I walk uphill, it goes when I stop and rest", True),
+        ("I have a bit of stress incontinence that my midwife knows about", False),
+        ("night sweats from the menopause and a sore hip, GP has me on HRT and it's improving", False),
     ],
 )
 def test_settled_near_misses_pass_and_their_fresh_twins_are_caught(text: str, urgent: bool) -> None:
