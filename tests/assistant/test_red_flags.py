@@ -6,6 +6,7 @@ earlier turns, and what the reader sees through the whole assistant."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from assistant.prompts import load_prompt
 from assistant.questionlog import FILE_NAME, QuestionLog
 from assistant.safety import Safety
 from assistant.safety.rules import RedFlagDataError, RedFlags, default, load
-from assistant.safety.semantic import probe_texts
+from assistant.safety.semantic import SemanticCheck, probe_texts
 from assistant.settings import PROMPTS_DIR, Settings
 from assistant.types import Kind, Turn
 from ingest.embed import Embedder
@@ -276,7 +277,10 @@ def test_a_common_word_is_never_read_as_a_typo(mini: RedFlags) -> None:
         ("I breathe hard in cardio, after resting two minutes it is normal again", False),
         ("tight chest when I walk uphill, it goes when I stop and rest", True),
         ("I have a bit of stress incontinence that my midwife knows about", False),
-        ("night sweats from the menopause and a sore hip, GP has me on HRT and it's improving", False),
+        (
+            "night sweats from the menopause and a sore hip, GP has me on HRT and it's improving",
+            False,
+        ),
     ],
 )
 def test_settled_near_misses_pass_and_their_fresh_twins_are_caught(text: str, urgent: bool) -> None:
@@ -323,6 +327,61 @@ def test_clinician_example_gets_the_clinician_reply(safety: Safety, text: str) -
     assert verdict is not None and verdict.prompt in ("clinician", "urgent", "emergency"), text
     if verdict.kind != Kind.URGENT:
         assert (verdict.kind, verdict.prompt) == (Kind.NOT_COVERED, "clinician")
+
+
+class _NoModel:
+    model_path = "none"
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        raise AssertionError(f"embedded {texts}")
+
+
+def test_excluded_windows_are_neither_looked_at_nor_embedded() -> None:
+    check = SemanticCheck(FLAGS, cast(Embedder, _NoModel()))
+    assert check.match("Do I have a herniated disc?", exclude=FLAGS.clinician.matches) is None
+
+
+BESIDE_CLINICIAN = (
+    "Every day my leg has a bit less strength, and now I need the rail on the stairs. "
+    "Do I have a herniated disc?"
+)
+
+
+@pytest.mark.parametrize("semantic", [True, False])
+def test_a_red_flag_beside_a_clinician_question_is_still_urgent(
+    safety: Safety, semantic: bool
+) -> None:
+    """The clinician question's own sentence is left out of the semantic check, the others
+    are looked at, also when the pipeline defers the semantic check (``semantic=False``)."""
+    assert FLAGS.match(BESIDE_CLINICIAN) is None  # the semantic check's catch, not a pattern's
+    assert FLAGS.clinician.matches(FLAGS.prepare(BESIDE_CLINICIAN))
+    verdict = safety.check(BESIDE_CLINICIAN, semantic=semantic)
+    assert verdict is not None and verdict.kind == Kind.URGENT, verdict
+    alone = safety.check("Do I have a herniated disc?", semantic=semantic)
+    assert alone is not None and alone.prompt == "clinician"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (
+            "probably nothing, I think I'm just tired, but my smile is crooked",
+            "but my smile is crooked",
+        ),
+        (
+            "sorry if this is a silly question, my calf is hot and swollen",
+            "my calf is hot and swollen",
+        ),
+        (
+            "I'm probably just getting old but my legs keep giving way",
+            "but my legs keep giving way",
+        ),
+    ],
+)
+def test_a_hedge_is_blanked_and_the_symptom_kept(text: str, kept: str) -> None:
+    prepared = FLAGS.prepare(text)
+    assert prepared.strip(" ,") == kept, prepared
+    assert FLAGS.match(text) is not None
 
 
 @pytest.mark.parametrize("text", FLAGS.clinician.near_misses)
