@@ -121,10 +121,16 @@ class Safety:
         # a role-play clause ("pretend you are my surgeon") is stripped, not taken as the topic
         cleaned = self.flags.prepare(strip_hostile(question))
         clinician = self.flags.clinician.matches(cleaned)
-        if found is None and not clinician and semantic and self.semantic is not None:
-            # similarity alone does not override a clinician question (that reply also
-            # sends the reader to a clinician); a pattern match does
-            found = self.semantic.match(question, question_vector)
+        if found is None and self.semantic is not None:
+            if clinician:
+                # similarity does not override the clinician question itself (that reply
+                # also sends the reader to a clinician), but the message's other sentences
+                # are still looked at: "my leg is weaker every day ... is this normal for
+                # sciatica?" is a red flag told beside a diagnosis question. Run here even
+                # when ``semantic`` is False: check_meaning is never reached after a verdict.
+                found = self.semantic.match(question, exclude=self._clinician_window)
+            elif semantic:
+                found = self.semantic.match(question, question_vector)
         reason = ""
         if found is None and self.flags.refers_back.search(normalise(question)):
             earlier = [t.content for t in turns if t.role == "user"][-1:]
@@ -137,6 +143,9 @@ class Safety:
         if hostile_reasons(question) and not _CONTENT.search(strip_hostile(question)):
             return Verdict(Kind.NOT_COVERED, "hostile request only", "not_covered")
         return None
+
+    def _clinician_window(self, window: str) -> bool:
+        return self.flags.clinician.matches(window)
 
     def check_meaning(
         self, question: str, vector: Sequence[float] | np.ndarray | None = None

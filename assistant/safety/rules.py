@@ -211,6 +211,9 @@ class RedFlags:
     # "going" is not "groin", "should" not "shoulder"; 0 turns the check off
     real_word_zipf: float = 0.0
     denied: re.Pattern[str] | None = None  # a symptom the reader says they do not have
+    # the reader's minimising ("probably nothing", "I'm just getting old"): no evidence either
+    # way, blanked so a symptom told after it is compared on its own words
+    hedges: re.Pattern[str] | None = None
 
     def correct_typos(self, text: str) -> str:
         """``text`` with misspellings of red-flag words corrected (a word of 5+ letters,
@@ -225,7 +228,10 @@ class RedFlags:
         numbness", the file's ``denied``) blanked: a symptom the reader rules out is no
         evidence for a red flag, for the patterns nor for the semantic check."""
         text = self.correct_typos(normalise(text))
-        return re.sub(r" {2,}", " ", self.denied.sub(" ", text)) if self.denied else text
+        for blank in (self.denied, self.hedges):
+            if blank is not None:
+                text = re.sub(r" {2,}", " ", blank.sub(" ", text))
+        return text
 
     def match(self, text: str) -> Category | None:
         """The first category any window of ``text`` matches, or None."""
@@ -324,6 +330,7 @@ def load(path: Path = DATA_FILE) -> RedFlags:
         ),
         settled=tuple(compiler.pattern(p, "settled") for p in _strings(raw, "settled", "settled")),
         denied=_alternation(compiler, _strings(raw, "denied", "denied"), "denied"),
+        hedges=_alternation(compiler, _strings(raw, "hedges", "hedges"), "hedges"),
     )
 
 

@@ -16,7 +16,7 @@ question costs one encode of one text, or none when the caller hands its vector 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,9 +132,15 @@ class SemanticCheck:
         vector: Sequence[float] | np.ndarray | None = None,
         *,
         leave_one_out: bool = False,
+        exclude: Callable[[str], bool] | None = None,
     ) -> Category | None:
-        """The category of the first window that is a red flag, or None."""
+        """The category of the first window that is a red flag, or None. Windows ``exclude``
+        holds in are not looked at (nor embedded): a clinician question's own sentence."""
         texts = probe_texts(text, self.flags)
+        if exclude is not None:
+            kept = [t for t in texts if not exclude(t)]
+            vector = vector if kept == texts else None
+            texts = kept
         if not texts:
             return None
         if vector is not None and len(texts) == 1:

@@ -6,6 +6,7 @@ earlier turns, and what the reader sees through the whole assistant."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from assistant.prompts import load_prompt
 from assistant.questionlog import FILE_NAME, QuestionLog
 from assistant.safety import Safety
 from assistant.safety.rules import RedFlagDataError, RedFlags, default, load
-from assistant.safety.semantic import probe_texts
+from assistant.safety.semantic import SemanticCheck, probe_texts
 from assistant.settings import PROMPTS_DIR, Settings
 from assistant.types import Kind, Turn
 from ingest.embed import Embedder
@@ -182,6 +183,62 @@ def test_a_denied_symptom_is_blanked_before_matching(mini: RedFlags) -> None:
     assert mini.match("I fell and my back is bad") is not None
 
 
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("tailbone sore from the bike saddle, no fall or anything", False),
+        ("tailbone sore since I had a fall on the ice", True),
+        ("knee a bit swollen after football, not red, no temperature", False),
+        ("my knee is swollen, red and hot", True),
+        ("bursitis from kneeling, soft swelling, not red or hot", False),
+        ("sciatica makes one buttock ache on long drives, nothing numb", False),
+        ("my bottom and inner thighs have gone numb with my back pain", True),
+    ],
+)
+def test_denied_falls_redness_and_numbness_are_blanked(text: str, urgent: bool) -> None:
+    assert (FLAGS.match(text) is not None) == urgent, (text, FLAGS.prepare(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("is a hot tub after leg day good for sore knees?", False),  # heat used as a remedy
+        ("my calf is hot and swollen after the flight", True),
+        ("got chills after a winter marathon and my back was stiff the next day", False),
+        ("chills, a temperature and my back is agony", True),
+        ("my flu with fever is finish since two weeks, my back is stiff", False),
+        ("playing padel something kicked the back of my leg", False),  # back of the leg
+        ("I was kicked in the back at rugby and it hurts to breathe", True),
+        ("face exercises for bell's palsy?", False),
+        ("my face dropped this morning, could it be bell's palsy?", True),
+        ("my smile looks wonky and my hand keeps dropping things", True),
+        ("my leg become more weak every day", True),
+        ("I had a melanoma removed. Lately I have lost weight without trying.", True),
+        ("my mum's bone scan showed osteoporosis in her spine, how often should she train?", False),
+    ],
+)
+def test_words_of_the_new_wordings(text: str, urgent: bool) -> None:
+    assert (FLAGS.match(text) is not None) == urgent, text
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("my pee is brown like cola and my thighs are swollen after a crazy squat session", True),
+        ("two days after 200 pull-ups my arms are huge and my urine looks like black tea", True),
+        ("I think I have rhabdo, my pee is dark after that spin class", True),
+        ("dark yellow pee after a long run, I hadn't drunk much, legs fine", False),
+        ("can you get rhabdo from crossfit?", False),
+        ("really bad DOMS after leg day but my wee is a normal colour", False),
+    ],
+)
+def test_exertional_rhabdomyolysis_is_a_red_flag(text: str, urgent: bool) -> None:
+    found = FLAGS.match(text)
+    assert (found is not None) == urgent, text
+    if urgent and found is not None:
+        assert found.reply in ("urgent", "emergency")
+
+
 def test_a_common_word_is_never_read_as_a_typo(mini: RedFlags) -> None:
     assert mini.correct_typos("grion") == "groin"
     assert mini.correct_typos("it is going down") == "it is going down"
@@ -210,6 +267,20 @@ def test_a_common_word_is_never_read_as_a_typo(mini: RedFlags) -> None:
         ("the GP said it was muscular and I wet myself", True),
         ("the x-ray was clear and my legs are getting weaker", True),
         ("my surgeon cleared me after my fusion, but the wound has gone red and is leaking", True),
+        # "going down my arm" spreads; "going down" alone eases
+        ("my chest feels crushed and it's going down my left arm", True),
+        ("the swelling in my knee is going down, when can I run?", False),
+        # "doesnt fade" without its apostrophe is no fading
+        ("my son has a headache, a fever and a rash that doesnt fade", True),
+        # back to normal after rest or by the next day settles; chest pain eased by rest does not
+        ("after a 10 km run my legs are weak for a few hours, next day is fine", False),
+        ("I breathe hard in cardio, after resting two minutes it is normal again", False),
+        ("tight chest when I walk uphill, it goes when I stop and rest", True),
+        ("I have a bit of stress incontinence that my midwife knows about", False),
+        (
+            "night sweats from the menopause and a sore hip, GP has me on HRT and it's improving",
+            False,
+        ),
     ],
 )
 def test_settled_near_misses_pass_and_their_fresh_twins_are_caught(text: str, urgent: bool) -> None:
@@ -256,6 +327,61 @@ def test_clinician_example_gets_the_clinician_reply(safety: Safety, text: str) -
     assert verdict is not None and verdict.prompt in ("clinician", "urgent", "emergency"), text
     if verdict.kind != Kind.URGENT:
         assert (verdict.kind, verdict.prompt) == (Kind.NOT_COVERED, "clinician")
+
+
+class _NoModel:
+    model_path = "none"
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        raise AssertionError(f"embedded {texts}")
+
+
+def test_excluded_windows_are_neither_looked_at_nor_embedded() -> None:
+    check = SemanticCheck(FLAGS, cast(Embedder, _NoModel()))
+    assert check.match("Do I have a herniated disc?", exclude=FLAGS.clinician.matches) is None
+
+
+BESIDE_CLINICIAN = (
+    "Every day my leg has a bit less strength, and now I need the rail on the stairs. "
+    "Do I have a herniated disc?"
+)
+
+
+@pytest.mark.parametrize("semantic", [True, False])
+def test_a_red_flag_beside_a_clinician_question_is_still_urgent(
+    safety: Safety, semantic: bool
+) -> None:
+    """The clinician question's own sentence is left out of the semantic check, the others
+    are looked at, also when the pipeline defers the semantic check (``semantic=False``)."""
+    assert FLAGS.match(BESIDE_CLINICIAN) is None  # the semantic check's catch, not a pattern's
+    assert FLAGS.clinician.matches(FLAGS.prepare(BESIDE_CLINICIAN))
+    verdict = safety.check(BESIDE_CLINICIAN, semantic=semantic)
+    assert verdict is not None and verdict.kind == Kind.URGENT, verdict
+    alone = safety.check("Do I have a herniated disc?", semantic=semantic)
+    assert alone is not None and alone.prompt == "clinician"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (
+            "probably nothing, I think I'm just tired, but my smile is crooked",
+            "but my smile is crooked",
+        ),
+        (
+            "sorry if this is a silly question, my calf is hot and swollen",
+            "my calf is hot and swollen",
+        ),
+        (
+            "I'm probably just getting old but my legs keep giving way",
+            "but my legs keep giving way",
+        ),
+    ],
+)
+def test_a_hedge_is_blanked_and_the_symptom_kept(text: str, kept: str) -> None:
+    prepared = FLAGS.prepare(text)
+    assert prepared.strip(" ,") == kept, prepared
+    assert FLAGS.match(text) is not None
 
 
 @pytest.mark.parametrize("text", FLAGS.clinician.near_misses)
