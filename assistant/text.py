@@ -33,6 +33,9 @@ STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(
     "im ive id dont doesnt isnt arent cant wont didnt shouldnt wouldnt couldnt youre thats "
     "whats theres hows u ur pls plz".split()
 )
+# A word this common in English (wordfreq's Zipf) is a word, however the articles spell
+# theirs: never corrected. Typos sit lower ("excercise" 2.3, "shuld" 1.8, "ankel" 0).
+WORD_ZIPF = 2.5
 # wordfreq's Zipf scale: 7 is about "the"; a word at 7 or above carries no topic.
 ZIPF_CEILING = 7.0
 
@@ -153,6 +156,7 @@ class Vocabulary:
             or not word.isalpha()
             or word in self.words
             or word in self.known
+            or zipf_frequency(word, "en") >= WORD_ZIPF  # "crunches" is a word, not a typo
             or stem(word) in self.stems
         ):
             return word
