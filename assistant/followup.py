@@ -10,7 +10,9 @@ follow-up that points back is answered from the earlier turn's article. No word 
 an article.
 
 Only the readers' own turns are read: the assistant's replies quote the article, and
-carrying their words over would pull retrieval back to the passage already given. With an
+carrying their words over would pull retrieval back to the passage already given. The one
+exception is a question naming an item of the last reply by its place ("how do I do the
+first one?"): that item's words are what it is about. With an
 LLM backend a condense prompt may do better; this is the offline rule.
 """
 
@@ -93,14 +95,47 @@ def resolve(question: str, previous: Resolved | None, vocabulary: Vocabulary | N
     return Resolved(" ".join([question, *carried]), topic, ask + carried)
 
 
+# "the first one you mentioned", "the second exercise", "number 3": an item of the reply
+_ORDINAL = re.compile(
+    r"\b(first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th) (one|exercise|stretch|"
+    r"thing|step|option|item|test|move|drill|position)s?\b|\bnumber (\d)\b",
+    re.I,
+)
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
+_ORDINALS |= {"fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
+_ITEM_BREAK = re.compile(r"\s*(?:;|\n|\[\d+\][.;:]?)\s*")
+
+
+def named_item(question: str, reply: str) -> str | None:
+    """The item of the earlier reply a question names by its place ("the first one"):
+    the reply's items are its lines, its ``;``-joined list items and its cited quotes."""
+    m = _ORDINAL.search(question)
+    if not m:
+        return None
+    items = [i for i in _ITEM_BREAK.split(reply) if len(i.split()) >= 2]
+    if len(items) < 2:
+        return None  # a reply in prose: which thing came first is not read from it
+    index = int(m.group(3)) - 1 if m.group(3) else _ORDINALS[m.group(1).lower()]
+    return items[index] if -len(items) <= index < len(items) else None
+
+
 def resolve_history(
     question: str, history: list[Turn], vocabulary: Vocabulary | None = None
 ) -> tuple[Resolved, Resolved | None]:
-    """The question read in its conversation, and the reader's turn before it so read."""
+    """The question read in its conversation, and the reader's turn before it so read.
+    A question naming an item of the last reply by its place also carries that item's words
+    (the one time a reply is read: the reader pointed at it)."""
     previous: Resolved | None = None
+    reply = ""
     for turn in history:
         if turn.role == "user" and turn.content.strip():
             previous = resolve(turn.content, previous, vocabulary)
+        elif turn.role == "assistant":
+            reply = turn.content
+    item = named_item(question, reply) if previous is not None and reply else None
+    if item:
+        topic = topic_words(item, vocabulary)
+        return Resolved(f"{question} {item}", topic, tuple(_content(question))), previous
     return resolve(question, previous, vocabulary), previous
 
 

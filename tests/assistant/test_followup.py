@@ -88,3 +88,24 @@ class TestAskWithHistory:
         # the history is what points the question at the exercises
         answer = assistant.ask("And what about for the gluteus maximus?")
         assert not answer.citations[0].section.endswith(STRENGTHENING)
+
+
+def test_the_second_one_is_the_second_item_of_the_last_reply(assistant: Assistant) -> None:
+    first = assistant.ask("what are the mcgill big three", log=False)
+    assert "Side Plank" in first.text
+    history = [
+        {"role": "user", "content": "what are the mcgill big three"},
+        {"role": "assistant", "content": first.text},
+    ]
+    answer = assistant.ask("how do I do the second one?", history, log=False)
+    assert answer.kind == "answer"
+    assert all("side plank" in c.section.lower() for c in answer.citations), [
+        c.section for c in answer.citations
+    ]
+
+
+def test_a_place_in_a_reply_in_prose_names_no_item() -> None:
+    from assistant.followup import named_item
+
+    assert named_item("how do I do the first one?", "Try pendulum swings and table slides.") is None
+    assert named_item("and the last one?", "A: one two [1]. B: three four [2].") == "B: three four"
