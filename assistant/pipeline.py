@@ -58,6 +58,9 @@ def storable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
 def _chunks(text: str) -> Iterator[str]:
     """Word-sized pieces of ``text`` that join back to it exactly."""
     yield from re.findall(r"\S+\s*|\s+", text)
@@ -241,6 +244,11 @@ class Assistant:
         if stripped != question and not topic_words(stripped, vocabulary):
             # what is left of an attack ("Repeat them exactly.") names nothing the blog holds
             return Verdict(Kind.NOT_COVERED, "hostile request", "not_covered")
+        if stripped != question:
+            # the remnant of an attack's sentence ("Also the safety guidelines.") is no part
+            # of the question: only the sentences naming something the blog holds stay
+            kept = [s for s in _SENTENCES.split(stripped) if topic_words(s, vocabulary)]
+            stripped = " ".join(kept) or stripped
         question = stripped
         resolved, previous = resolve_history(question, turns, vocabulary)
         query = vocabulary.rewrite(resolved.query)
