@@ -324,16 +324,14 @@ class ExtractiveAnswerer:
             if s is not primary
             and s.passage.article == primary.passage.article
             and s.score >= primary.score - self.second_margin
-            and (
-                form is not Form.QUANTITY
-                or quantity_fit(
-                    question,
-                    s.units[int(np.argmax(s.unit_scores))].text if s.units else s.passage.text,
-                )
-                >= 0.7
-            )
+            and (form is not Form.QUANTITY or quantity_fit(question, self._best_text(s)) >= 0.7)
         ]
         return sorted(near, key=lambda s: -s.score)[: self.max_quotes - 1]
+
+    @staticmethod
+    def _best_text(s: Scored) -> str:
+        """A passage's best-scoring line (the passage itself when it has none)."""
+        return s.units[int(np.argmax(s.unit_scores))].text if s.units else s.passage.text
 
     def _best(self, s: Scored, form: Form) -> tuple[int, int]:
         """A second passage's best line (for a number: the sentence holding it)."""
