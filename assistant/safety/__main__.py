@@ -1,5 +1,6 @@
 """python -m assistant.safety calibrate [SET.yaml ...] [--write] [--json]
 python -m assistant.safety measure SET.yaml [--json]
+python -m assistant.safety vectors
 
 Fits the semantic check's threshold and margin on a labelled set: the data file's example
 wordings (red flags) and near-misses (everyday), scored leave-one-out (a wording is never its
@@ -14,6 +15,10 @@ figures on it are no measure; the held-out set is). Prints the figures docs/safe
 does) on a safety set (``red_flags:`` and ``near_misses:``, lists of ``{category, text}``, as
 tests/assistant/safety_heldout.yaml) or an eval set, and prints recall, the false-alarm rate,
 both per category, and every miss and false alarm.
+
+``vectors`` embeds the file's wordings and stores them in red_flags.vectors.npz beside it, so
+the app does not embed them at start-up (``calibrate --write`` does it too). Run it after
+editing red_flags.yaml; a test fails while the stored vectors are out of date.
 """
 
 from __future__ import annotations
@@ -30,7 +35,14 @@ import numpy as np
 import yaml
 
 from assistant.safety.rules import DATA_FILE, RedFlagDataError, RedFlags, load
-from assistant.safety.semantic import anchors, flagged, probe_texts, score
+from assistant.safety.semantic import (
+    VECTORS_FILE,
+    anchors,
+    flagged,
+    probe_texts,
+    score,
+    write_vectors,
+)
 from ingest.embed import Embedder
 
 Labelled = list[tuple[str, bool, str]]  # text, is a red flag, category id or set name
@@ -201,16 +213,21 @@ def main(argv: list[str]) -> int:
     run = sub.add_parser("measure", help="recall and false alarms of the check on a set")
     run.add_argument("sets", nargs="+", type=Path, help="safety or eval sets (YAML)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.add_parser("vectors", help="store the file's wordings embedded, for a fast start")
     args = p.parse_args(argv)
     try:
         flags = load(DATA_FILE)
-        cases = set_cases(args.sets)
+        cases = set_cases(getattr(args, "sets", []))
         if args.command == "calibrate":
             cases = file_cases(flags) + cases
     except (OSError, yaml.YAMLError, KeyError, RedFlagDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     embedder = Embedder()
+    if args.command == "vectors":
+        rows = write_vectors(flags, embedder)
+        print(f"stored {rows} embedded wordings in {VECTORS_FILE}")
+        return 0
     if args.command == "measure":
         print(json.dumps(measure(flags, embedder, cases), indent=None if args.json else 2))
         return 0
@@ -218,6 +235,7 @@ def main(argv: list[str]) -> int:
     figures["cost_ms_p50"] = cost_ms(flags, embedder, figures["threshold"], figures["margin"])
     if args.write:
         write(DATA_FILE, figures["threshold"], figures["margin"])
+        write_vectors(load(DATA_FILE), embedder)
     print(json.dumps(figures, indent=None if args.json else 2))
     return 0
 

@@ -214,6 +214,7 @@ class RedFlags:
     # the reader's minimising ("probably nothing", "I'm just getting old"): no evidence either
     # way, blanked so a symptom told after it is compared on its own words
     hedges: re.Pattern[str] | None = None
+    source: Path | None = None  # the file it was read from
 
     def correct_typos(self, text: str) -> str:
         """``text`` with misspellings of red-flag words corrected (a word of 5+ letters,
@@ -331,6 +332,7 @@ def load(path: Path = DATA_FILE) -> RedFlags:
         settled=tuple(compiler.pattern(p, "settled") for p in _strings(raw, "settled", "settled")),
         denied=_alternation(compiler, _strings(raw, "denied", "denied"), "denied"),
         hedges=_alternation(compiler, _strings(raw, "hedges", "hedges"), "hedges"),
+        source=path,
     )
 
 

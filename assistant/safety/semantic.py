@@ -9,21 +9,32 @@ as counter-examples, so "numb on a bike saddle" lands by its twin, not by the sa
 examples. Threshold and margin are calibrated (``calibrate``; ``python -m assistant.safety
 calibrate``) and stored in the data file; docs/safety.md has the figures.
 
-The anchors are embedded once per process (about 450 short texts, ~1 s); a one-sentence
-question costs one encode of one text, or none when the caller hands its vector in.
+The anchors (about 800 texts) are read from ``red_flags.vectors.npz`` beside the data file,
+written by ``python -m assistant.safety vectors``: embedding them at start-up cost 6-20 s of
+the app's cold start. The file holds a digest of the texts and the model's stamp; when the
+data file has changed since (or another model is used) they are embedded once per process
+instead and a warning names the command. A one-sentence question costs one encode of one
+text, or none when the caller hands its vector in.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from assistant.safety.rules import Category, RedFlags, sentences, windows
+from assistant.safety.rules import DATA_FILE, Category, RedFlags, sentences, windows
 from ingest.embed import Embedder
 
+log = logging.getLogger(__name__)
+
+VECTORS_FILE = DATA_FILE.with_name("red_flags.vectors.npz")
 SELF = 0.9999  # similarity of a text with itself: masked in leave-one-out scoring
 
 # Most windows embedded for one message: a 4,000-character message has ~40 sentences;
@@ -52,26 +63,70 @@ def symptom_windows(category: Category, example: str, flags: RedFlags) -> list[s
     return found or [flags.prepare(example)]
 
 
-def anchors(flags: RedFlags, embedder: Embedder) -> Anchors:
-    """The file's wordings embedded, once per process and file."""
+@dataclass(frozen=True)
+class AnchorTexts:
+    positives: list[tuple[int, str]]  # (category index, window) of each example wording
+    negatives: list[str]  # near-misses, and the clinician wordings
+
+    def digest(self, model_stamp: str) -> str:
+        """Names these texts embedded by that model: a stored file is used only if it matches."""
+        blob = json.dumps([model_stamp, self.positives, self.negatives], ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def anchor_texts(flags: RedFlags) -> AnchorTexts:
+    pos = [
+        (i, w)
+        for i, c in enumerate(flags.categories)
+        for e in c.examples
+        for w in symptom_windows(c, e, flags)
+    ]
+    neg = [flags.prepare(n) for c in flags.categories for n in c.near_misses]
+    neg += [flags.prepare(n) for n in (*flags.clinician.near_misses, *flags.clinician.examples)]
+    return AnchorTexts(pos, neg)
+
+
+def write_vectors(flags: RedFlags, embedder: Embedder, path: Path = VECTORS_FILE) -> int:
+    """Embed the file's wordings and store them with their digest; the rows written."""
+    texts = anchor_texts(flags)
+    vectors = embedder.encode([w for _, w in texts.positives] + texts.negatives)
+    np.savez(path, digest=np.array(texts.digest(embedder.stamp)), vectors=vectors)
+    return len(vectors)
+
+
+def _stored(path: Path, digest: str, rows: int) -> np.ndarray | None:
+    try:
+        with np.load(path) as held:
+            if str(held["digest"]) == digest and held["vectors"].shape[0] == rows:
+                return np.asarray(held["vectors"], dtype=np.float32)
+    except (OSError, KeyError, ValueError):
+        pass
+    return None
+
+
+def anchors(flags: RedFlags, embedder: Embedder, stored: Path = VECTORS_FILE) -> Anchors:
+    """The file's wordings embedded: read from ``stored`` when it matches, else embedded
+    once per process and file."""
     key = (id(flags), embedder.model_path)
     with _lock:
         if key not in _cache:
-            pos = [
-                (i, w)
-                for i, c in enumerate(flags.categories)
-                for e in c.examples
-                for w in symptom_windows(c, e, flags)
-            ]
-            neg = [flags.prepare(n) for c in flags.categories for n in c.near_misses]
-            neg += [
-                flags.prepare(n) for n in (*flags.clinician.near_misses, *flags.clinician.examples)
-            ]
-            vectors = embedder.encode([e for _, e in pos] + neg)
+            texts = anchor_texts(flags)
+            rows = len(texts.positives) + len(texts.negatives)
+            vectors = _stored(stored, texts.digest(embedder.stamp), rows)
+            if vectors is None:
+                if flags.source == DATA_FILE:
+                    log.warning(
+                        "%s is out of date for red_flags.yaml: embedding its %d wordings now "
+                        "(run `python -m assistant.safety vectors` to store them)",
+                        stored.name,
+                        rows,
+                    )
+                vectors = embedder.encode([w for _, w in texts.positives] + texts.negatives)
+            n = len(texts.positives)
             _cache[key] = Anchors(
-                positives=vectors[: len(pos)],
-                categories=tuple(i for i, _ in pos),
-                negatives=vectors[len(pos) :],
+                positives=vectors[:n],
+                categories=tuple(i for i, _ in texts.positives),
+                negatives=vectors[n:],
             )
         return _cache[key]
 

@@ -17,7 +17,14 @@ from assistant.prompts import load_prompt
 from assistant.questionlog import FILE_NAME, QuestionLog
 from assistant.safety import Safety
 from assistant.safety.rules import RedFlagDataError, RedFlags, default, load
-from assistant.safety.semantic import SemanticCheck, probe_texts
+from assistant.safety.semantic import (
+    VECTORS_FILE,
+    SemanticCheck,
+    anchor_texts,
+    anchors,
+    probe_texts,
+    write_vectors,
+)
 from assistant.settings import PROMPTS_DIR, Settings
 from assistant.types import Kind, Turn
 from ingest.embed import Embedder
@@ -94,6 +101,32 @@ def test_the_suite_holds_at_least_250_red_flags_and_250_near_misses() -> None:
     assert len(buried) >= 12 and len(others) >= 5
 
 
+def test_the_stored_vectors_are_those_of_the_file_as_it_is(embedder: Embedder) -> None:
+    """red_flags.vectors.npz spares the app embedding ~800 wordings at start-up; after an
+    edit of red_flags.yaml it must be rewritten (the command is in the message)."""
+    texts = anchor_texts(FLAGS)
+    with np.load(VECTORS_FILE) as held:
+        digest, stored = str(held["digest"]), held["vectors"]
+    assert digest == texts.digest(embedder.stamp), (
+        "red_flags.yaml changed: run `python -m assistant.safety vectors`"
+    )
+    # a sample of rows against a fresh encode, so the file holds this model's vectors
+    pick = [0, len(texts.positives) - 1, len(texts.positives), stored.shape[0] - 1]
+    flat = [w for _, w in texts.positives] + texts.negatives
+    fresh = embedder.encode([flat[i] for i in pick])
+    assert np.allclose(stored[pick], fresh, atol=1e-4)
+
+
+def test_stale_vectors_are_embedded_afresh(embedder: Embedder, tmp_path: Path) -> None:
+    mini = load_mini(tmp_path)
+    stale = tmp_path / "v.npz"
+    write_vectors(mini, embedder, stale)
+    changed = load_mini(tmp_path, extra="my arm went numb and limp all at once")
+    found = anchors(changed, embedder, stale)  # the digest differs: embedded here
+    assert found.positives.shape[0] == len(anchor_texts(changed).positives)
+    assert found.positives.shape[0] == len(anchor_texts(mini).positives) + 1
+
+
 def test_a_broken_file_names_what_is_wrong(tmp_path: Path) -> None:
     bad = tmp_path / "red_flags.yaml"
     bad.write_text(
@@ -150,6 +183,14 @@ categories:
     patterns: ['fell & {back}']
     examples: [x]
 """
+
+
+def load_mini(folder: Path, extra: str = "") -> RedFlags:
+    """MINI, with one more example wording for the fall category when ``extra`` is given."""
+    text = MINI if not extra else MINI[: MINI.rindex("[x]")] + f"[x, '{extra}']\n"
+    path = folder / ("more.yaml" if extra else "red_flags.yaml")
+    path.write_text(text, encoding="utf-8")
+    return load(path)
 
 
 @pytest.fixture(scope="module")
