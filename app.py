@@ -76,7 +76,7 @@ def mount_chat(api: FastAPI, assistant: Assistant) -> FastAPI:
     # Gradio is imported here, not at the top: python app.py serves the API before it is in.
     import gradio as gr
 
-    from webapp.chat import CSS, build_chat
+    from webapp.chat import CSS, SCROLL_JS, build_chat
 
     chat = build_chat(assistant, api.state.rate_limiter, api.state.feedback_limiter)
     # No file inputs: uploads are refused by the gate, and capped here anyway.
@@ -86,6 +86,7 @@ def mount_chat(api: FastAPI, assistant: Assistant) -> FastAPI:
         path="/",
         footer_links=["api"],
         css=CSS.read_text(encoding="utf-8"),
+        js=SCROLL_JS.read_text(encoding="utf-8"),
         max_file_size="1kb",
         show_error=False,
     )

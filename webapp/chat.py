@@ -35,6 +35,8 @@ TITLE = "Supple — ask the articles"
 # Measured with 50 readers on 2 cores, docs/reliability.md.
 CHAT_CONCURRENCY = 4
 CSS = Path(__file__).resolve().parent / "static" / "chat.css"
+# Scrolls a new question to the top of the conversation, its reply growing below it.
+SCROLL_JS = Path(__file__).resolve().parent / "static" / "chat.js"
 CLOSEST_ARTICLES = 3  # links under a "not covered" reply
 
 
@@ -221,6 +223,7 @@ def build_chat(
             examples=[{"text": q} for q in examples] or None,
             height="100%",
             scale=1,
+            autoscroll=False,  # static/chat.js: the view shows the start of a reply, not its end
             buttons=["copy"],
             elem_id="supple-chat",
         )

@@ -1,7 +1,8 @@
 """The Gradio chat as a reader sees it, in real Chromium at a laptop's and a phone's size.
 
 Against the session's ``python app.py`` (tests/app/conftest.py): the answer is visible
-without scrolling the page, the question box stays on screen, nothing covers the reader's
+without scrolling the page, the start of the reply shows in the conversation (on a phone
+with its keyboard up too, where the reply is taller than the chat), the question box stays on screen, nothing covers the reader's
 bubble, the disclaimer shows once, the source links to the quoted words, a reader's markup
 stays text. Then an app over an article with no ``url`` (as corpus/ ships): each example
 question's citations open the app's article page at the quoted words. Screenshots go to
@@ -33,6 +34,8 @@ SIZES = {
     "desktop": {"width": 1280, "height": 800},
     "narrow": {"width": 900, "height": 700},  # where the toolbar once sat on the bubble
     "phone": {"width": 390, "height": 844},
+    # the phone with its keyboard up: the reply is taller than the chat pane
+    "phone-keyboard": {"width": 390, "height": 560},
 }
 
 pytestmark = pytest.mark.slow
@@ -74,6 +77,22 @@ def in_viewport(page: Any, locator: Any) -> bool:
     )
 
 
+def chat_box(page: Any) -> Any:
+    """Where the conversation shows, inside the chat (it scrolls within it)."""
+    return page.locator("#supple-chat .bubble-wrap").bounding_box()
+
+
+def in_chat(page: Any, locator: Any) -> bool:
+    """Whole in the conversation's view: not scrolled out of it, above or below."""
+    box, pane = locator.bounding_box(), chat_box(page)
+    return (
+        box is not None
+        and pane is not None
+        and box["y"] >= pane["y"]
+        and box["y"] + box["height"] <= pane["y"] + pane["height"]
+    )
+
+
 COVERED_POINTS = """el => {
   // Points across the element: the topmost element at each must be the element or inside it.
   const r = el.getBoundingClientRect();
@@ -88,23 +107,7 @@ COVERED_POINTS = """el => {
 }"""
 
 
-@pytest.mark.parametrize(
-    "size",
-    [
-        pytest.param(
-            s,
-            marks=pytest.mark.xfail(
-                reason="on a 390x844 phone the list answer (folded sources and all) is taller "
-                "than the chat pane: the reader's bubble scrolls out of it and Gradio scrolls "
-                "back to the newest message; open in issue 15's notes",
-                strict=False,
-            ),
-        )
-        if s == "phone"
-        else s
-        for s in SIZES
-    ],
-)
+@pytest.mark.parametrize("size", SIZES)
 def test_run_answer_fits_the_window_and_nothing_covers_the_question(
     browser: Any, site: Site, size: str
 ) -> None:
@@ -118,13 +121,13 @@ def test_run_answer_fits_the_window_and_nothing_covers_the_question(
         # The page itself does not scroll: the answer and the question box are on screen.
         assert page.evaluate("document.scrollingElement.scrollHeight") <= SIZES[size]["height"]
         assert in_viewport(page, answer), answer.bounding_box()
+        # and in the conversation's view: the start of the reply, not its end
+        assert in_chat(page, answer), (answer.bounding_box(), chat_box(page))
         assert in_viewport(page, page.locator("textarea").first)
         # The reader's bubble: no toolbar or label drawn over it.
         bubble = page.locator("#supple-chat .message-row.user-row .message").first
         assert bubble.inner_text().strip() == GLUTE_QUESTION
-        # on a phone a long reply scrolls it up: where the reader scrolls to it, nothing covers it
-        bubble.evaluate("e => e.scrollIntoView({block: 'center'})")
-        page.wait_for_timeout(200)
+        assert in_chat(page, bubble), (bubble.bounding_box(), chat_box(page))
         assert bubble.evaluate(COVERED_POINTS) == []
         # The source cards are folded under the answer and open with a click.
         assert not reply.locator("blockquote").first.is_visible()
@@ -144,6 +147,33 @@ def test_run_answer_fits_the_window_and_nothing_covers_the_question(
         visible = [i for i in range(shown.count()) if in_viewport(page, shown.nth(i))]
         assert len(visible) == 1, visible
         page.screenshot(path=str(shots() / f"chat-{size}.png"))
+        assert page.errors == []
+    finally:
+        context.close()
+
+
+def test_run_a_follow_up_on_a_phone_scrolls_its_question_to_the_top(
+    browser: Any, site: Site
+) -> None:
+    """With a conversation above it, a new question moves up to the top of the chat and its
+    reply grows below it: the reader sees the question and the start of the reply."""
+    context, page = new_page(browser, "phone-keyboard")
+    try:
+        page.goto(site.app)
+        page.locator("textarea").first.wait_for()
+        ask(page, "How long should I hold a calf stretch?")
+        reply = ask(page, GLUTE_QUESTION)
+        bubble = page.locator("#supple-chat .message-row.user-row .message").last
+        assert bubble.inner_text().strip() == GLUTE_QUESTION
+        assert in_chat(page, bubble), (bubble.bounding_box(), chat_box(page))
+        assert bubble.evaluate(COVERED_POINTS) == []
+        answer = reply.locator("p").first
+        assert "Bridges" in answer.inner_text()
+        assert in_chat(page, answer), (answer.bounding_box(), chat_box(page))
+        # the calf reply above it has scrolled out of the way
+        calf = page.locator("#supple-chat .message-row.bot-row").first
+        assert not in_chat(page, calf)
+        page.screenshot(path=str(shots() / "chat-phone-follow-up.png"))
         assert page.errors == []
     finally:
         context.close()
