@@ -92,12 +92,14 @@ def mount_chat(api: FastAPI, assistant: Assistant) -> FastAPI:
     )
 
 
-def _warm_up(assistant: Assistant) -> None:
+def _warm_up(assistant: Assistant, answered: threading.Event) -> None:
     """Load the model before the first reader asks; a failure here is one line, not fatal."""
     try:
-        assistant.warm_up()
+        assistant.warm_up(answered.set)
     except SuppleError as error:
         print(f"warm-up skipped: {error}", file=sys.stderr, flush=True)
+    finally:
+        answered.set()
 
 
 def _load_model() -> None:
@@ -110,9 +112,11 @@ def _load_model() -> None:
 
 
 def _mount_chat_later(
-    api: FastAPI, assistant: Assistant, model: threading.Thread, settings: Settings
+    api: FastAPI, assistant: Assistant, answered: threading.Event, settings: Settings
 ) -> None:
-    model.join()  # the model first: on 2 cores the two imports would only slow each other
+    # The first answer first (the model, the index, the red-flag vectors): on 2 cores
+    # importing Gradio beside it only slowed it, by ~3 s of the cold start (docs/benchmarks.md)
+    answered.wait()
     mount_chat(api, assistant)
     print(f"Supple is serving the chat on http://{settings.host}:{settings.port}", flush=True)
 
@@ -138,17 +142,18 @@ def main() -> int:
         # faster than two threads fighting for 2 cores (docs/benchmarks.md).
         torch.set_num_threads(settings.query_threads)
         assistant = Assistant(settings, question_log=QuestionLog.from_settings(settings))
-        # The API first; the chat (import gradio: ~4 s) once the model is in, while the API
+        # The API first; the chat (import gradio: ~4 s) once the first answer is in, while the API
         # already answers (webapp/startup.py; docs/benchmarks.md, cold start).
         api = create_app(settings, assistant, chat=False)
-        app = LateMount(api, lambda api: _mount_chat_later(api, assistant, model, settings))
+        answered = threading.Event()
+        app = LateMount(api, lambda api: _mount_chat_later(api, assistant, answered, settings))
     except ValidationError as error:
         print(f"error: {settings_error_line(error)}", file=sys.stderr)
         return 2
     except SuppleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
+    threading.Thread(target=_warm_up, args=(assistant, answered), daemon=True).start()
     print(f"Supple is serving the API on http://{settings.host}:{settings.port}", flush=True)
     serve(app, settings)  # uvicorn with timeouts and limits (webapp/serve.py)
     return 0

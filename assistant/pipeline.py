@@ -9,7 +9,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,10 +108,15 @@ class Assistant:
         collection = find_collection(open_client(self.settings), self.settings.collection)
         return collection.count() if collection else 0
 
-    def warm_up(self) -> None:
+    def warm_up(self, answered: Callable[[], None] | None = None) -> None:
         """Load the model, and embed the sentences of up to ``warm_passages`` passages, so a
-        reader's first question is as fast as later ones (docs/benchmarks.md)."""
-        self.ask(self.warm_up_question(), log=False)
+        reader's first question is as fast as later ones (docs/benchmarks.md). ``answered``
+        is called once the first question has been answered, before the passages."""
+        try:
+            self.ask(self.warm_up_question(), log=False)
+        finally:
+            if answered is not None:
+                answered()
         vectors = getattr(self.answerer, "vectors", None)
         if not isinstance(vectors, UnitVectors) or self.settings.warm_passages == 0:
             return

@@ -31,6 +31,7 @@ import yaml
 from wordfreq import zipf_frequency
 
 DATA_FILE = Path(__file__).resolve().parent / "red_flags.yaml"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 REPLIES = ("urgent", "emergency")
 _GROUP = re.compile(r"\{([a-z_]+)\}")
 _NEAR = re.compile(r"\s*~(\d+)\s*")
@@ -292,7 +293,8 @@ def _corrected(
 def load(path: Path = DATA_FILE) -> RedFlags:
     """Read and compile the red-flag file; RedFlagDataError names what is wrong."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when PyYAML has it: 0.01 s for the 117 KB file against 0.15 s
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise RedFlagDataError(f"cannot read {path}: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("categories"), list):

@@ -99,3 +99,27 @@ def test_run_importing_the_app_leaves_gradio_for_later() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_the_chat_is_built_only_after_the_first_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On 2 cores importing Gradio beside the first answer slowed it by ~3 s: the chat waits
+    for the warm-up's answer, and a warm-up that fails still lets the chat be built."""
+    import app
+    from assistant.errors import SuppleError
+
+    mounted = threading.Event()
+    monkeypatch.setattr(app, "mount_chat", lambda api, assistant: mounted.set())
+    answered = threading.Event()
+    late = threading.Thread(
+        target=app._mount_chat_later, args=(FastAPI(), None, answered, app.Settings())
+    )
+    late.start()
+    assert not mounted.wait(0.3)  # no answer yet: no chat
+
+    class Failing:
+        def warm_up(self, answered: object = None) -> None:
+            raise SuppleError("the index is empty")
+
+    app._warm_up(Failing(), answered)  # type: ignore[arg-type]
+    late.join(10)
+    assert mounted.is_set()
