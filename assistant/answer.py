@@ -32,6 +32,7 @@ from assistant.types import Passage, Turn
 from ingest.embed import Embedder
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
+_NUMBERS = re.compile(r"\d+(?:\.\d+)?")
 _POINTS_BACK = re.compile(r"^(this|these|it|they|that|those|then)\b", re.I)
 
 TokenSink = Callable[[str], None]
@@ -167,7 +168,9 @@ class ExtractiveAnswerer:
         second_margin: float = 0.2,
         second_budget: float = 1.25,
         list_weight: float = 0.1,
+        number_weight: float = 0.4,
     ):
+        self.number_weight = number_weight
         self.second_margin = second_margin
         self.second_budget = second_budget
         self.list_weight = list_weight
@@ -207,6 +210,16 @@ class ExtractiveAnswerer:
         )
         unit_scores = sims + self.lexical_weight * per_unit
         bonus = 0.0
+        asked_numbers = _NUMBERS.findall(question)
+        if asked_numbers:
+            # the question's own numbers ("at 45 degrees", "in week 3"): the line that holds
+            # them answers it, not its neighbour about 15 degrees (BM25 and the terms drop digits)
+            hold = np.array(
+                [len(set(asked_numbers) & set(_NUMBERS.findall(u))) for u in texts],
+                dtype=np.float32,
+            ) / len(set(asked_numbers))
+            unit_scores = unit_scores + self.number_weight * hold
+            bonus += 0.5 * self.number_weight * float(hold.max())
         if form is Form.QUANTITY:
             fit = np.array([quantity_fit(question, u) for u in texts], dtype=np.float32)
             unit_scores = unit_scores + 0.3 * fit
