@@ -61,10 +61,13 @@ _NUMBER_NOUN = re.compile(
 
 def quantity_fit(question: str, text: str) -> float:
     """How well ``text`` holds the quantity ``question`` asks for: 1 when its number comes
-    with what was asked (a duration for "how long", a frequency for "how often", the
-    question's own noun for "how many sets"), 0.3 for a number alone, 0 for none."""
+    with what was asked (a duration for "how long", a frequency for "how often", a rate for
+    "how fast", the question's own noun for "how many sets"), 0.3 for a number alone, 0 for
+    none."""
     q = question.lower()
     asked = {w for w in re.findall(r"[a-z]+", q)}
+    if re.search(r"\bhow (fast|slow|slowly|quickly)\b", q) and _RATE.search(text):
+        return 1.0
     if "how long" in q and _DURATION.search(text):
         return 1.0
     if ("how often" in q or "how frequently" in q or "a day" in q or "a week" in q) and (
@@ -74,13 +77,19 @@ def quantity_fit(question: str, text: str) -> float:
     best = 0.3 if re.search(r"\d", text) else 0.0
     for m in _NUMBER_NOUN.finditer(text):
         noun = m.group(2).lower()
-        if noun in asked or noun.rstrip("s") in asked or f"{noun}s" in asked:
+        # the question's own noun, singular or plural ("is" is not the plural of "i")
+        if len(noun) > 2 and (
+            noun in asked or noun.removesuffix("s") in asked or f"{noun}s" in asked
+        ):
             return 1.0
         if "how many" in q and not _MEASURE.match(noun) and not _DURATION.search(m.group(0)):
             best = max(best, 0.7)  # a count of something, as "how many" asks
         best = max(best, 0.3)
     return best
 
+
+# A rate, as "how fast / how slowly / how quickly" asks ("an inch per second").
+_RATE = re.compile(r"\bper (second|minute|hour|rep)\b|\ba second\b", re.I)
 
 # Units of measure (a length, a weight, a share): what "how many" does not count.
 _MEASURE = re.compile(

@@ -41,3 +41,12 @@ def test_the_line_holding_the_questions_own_number_is_quoted(embedder: Embedder)
     assert "22 kg" in at_45 and "12 kg" not in at_45
     at_15 = _draft(embedder, "how much does my head weigh when I tilt it 15 degrees?")
     assert "12 kg" in at_15
+
+
+def test_how_fast_asks_for_a_rate_and_is_is_not_a_plural() -> None:
+    from assistant.intent import quantity_fit
+
+    assert quantity_fit("how fast should I roll?", "Make slow passes of an inch per second.") == 1.0
+    assert quantity_fit("how fast should I roll?", "Roll each area for 60 seconds.") < 1.0
+    # "2 is" holds no noun the question asked for, though the question says "I"
+    assert quantity_fit("how big a heel lift should I use?", "On day 2 is too soon.") < 1.0
