@@ -75,7 +75,7 @@ def left_out(safety: Safety) -> dict[str, str | None]:
     start = 0
     for text, ws in zip(texts, windows, strict=True):
         found = safety.semantic.match_vectors(
-            vectors[start : start + len(ws)], ws, leave_one_out=True
+            vectors[start : start + len(ws)], ws, leave_one_out=True, message=text
         )
         verdicts[text] = found.id if found else None
         start += len(ws)
