@@ -210,6 +210,7 @@ class RedFlags:
     asking: tuple[Pattern, ...] = ()  # a window asking about a condition: no red flag
     reassured: tuple[Pattern, ...] = ()  # a window the semantic check must not flag
     settled: tuple[Pattern, ...] = ()  # a window whose symptom is past, checked or explained
+    fresh: tuple[Pattern, ...] = ()  # a cue that something is new or happening now
     # a word at least this common in English (wordfreq Zipf scale) is a word, never a typo:
     # "going" is not "groin", "should" not "shoulder"; 0 turns the check off
     real_word_zipf: float = 0.0
@@ -253,9 +254,9 @@ class RedFlags:
         pair it forms with a neighbour: "I get numbness down there after 40 minutes. It goes
         away within minutes of getting off the bike." The pair holds the settled cue and
         neither sentence a ``fresh`` one, so the symptom sentence is told as passing too.
-        A pair is then settled when both its sentences are. ``settles_unless`` is looked for
-        in the sentence with both neighbours (saddle numbness that passes, with back pain
-        told next to it, still counts)."""
+        A pair is then settled when one of its sentences is and neither holds a ``fresh``
+        cue. ``settles_unless`` is looked for in the sentence with both neighbours (saddle
+        numbness that passes, with back pain told next to it, still counts)."""
         own = {w: self.is_settled(w) for w in windows(parts)}
         found: dict[str, tuple[bool, str | None]] = {w: (s, None) for w, s in own.items()}
         if len(parts) <= 1:
@@ -269,8 +270,10 @@ class RedFlags:
             if any(own[p] for p in near):
                 by_neighbour[i] = True
                 found[sentence] = (True, " ".join(parts[max(i - 1, 0) : i + 2]))
+        live = [any(_holds(p, sentence) for p in self.fresh) for sentence in parts]
         for i, pair in enumerate(pairs):
-            if not own[pair] and found[parts[i]][0] and found[parts[i + 1]][0]:
+            either = found[parts[i]][0] or found[parts[i + 1]][0]
+            if not own[pair] and either and not live[i] and not live[i + 1]:
                 around = " ".join(parts[max(i - 1, 0) : i + 3])
                 found[pair] = (True, around if by_neighbour[i] or by_neighbour[i + 1] else None)
         return found
@@ -383,6 +386,7 @@ def load(path: Path = DATA_FILE) -> RedFlags:
             compiler.pattern(p, "reassured") for p in _strings(raw, "semantic_unless", "semantic")
         ),
         settled=tuple(compiler.pattern(p, "settled") for p in _strings(raw, "settled", "settled")),
+        fresh=tuple(compiler.pattern(p, "fresh") for p in _strings(raw, "fresh", "fresh")),
         denied=_alternation(compiler, _strings(raw, "denied", "denied"), "denied"),
         hedges=_alternation(compiler, _strings(raw, "hedges", "hedges"), "hedges"),
         purpose=_alternation(compiler, _strings(raw, "purpose", "purpose"), "purpose"),
