@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from assistant.safety.rules import DATA_FILE, RedFlagDataError, RedFlags, load
+from assistant.safety.rules import DATA_FILE, RedFlagDataError, RedFlags, load, sentences
 from assistant.safety.semantic import (
     VECTORS_FILE,
     anchors,
@@ -82,10 +82,11 @@ def calibrate(flags: RedFlags, embedder: Embedder, cases: Labelled, max_false: f
     by_pattern = np.array([flags.match(text) is not None for text, _, _ in cases])
 
     flat = [w for ws in windows for w in ws]
+    contexts = [flags.context(sentences(flags.prepare(text))) for text, _, _ in cases]
     allowed = np.array(
         [
-            not flags.vetoes_semantic(w, flags.categories[int(c)])
-            for w, c in zip(flat, scores.category, strict=True)
+            not flags.vetoes_semantic(w, flags.categories[int(c)], contexts[o])
+            for w, c, o in zip(flat, scores.category, owner, strict=True)
         ],
         dtype=bool,
     )

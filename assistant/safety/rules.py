@@ -99,10 +99,12 @@ class Category:
     # (saddle numbness that "passes when I lie down" is still told with back pain)
     unsettled: tuple[Pattern, ...] = ()
 
-    def settled_by(self, window: str, settled: bool) -> bool:
-        """Whether the file's settled frame (``settled``: it holds in ``window``) skips this
-        category there."""
-        return settled and self.settles and not any(_holds(p, window) for p in self.unsettled)
+    def settled_by(self, window: str, settled: bool, around: str | None = None) -> bool:
+        """Whether the file's settled frame (``settled``: it holds in ``window``, or in the
+        pair it forms with a neighbour) skips this category there; ``settles_unless`` is
+        looked for in ``around`` (the window with its neighbours, when a neighbour settled it)."""
+        probe = window if around is None else around
+        return settled and self.settles and not any(_holds(p, probe) for p in self.unsettled)
 
     def matches(self, window: str) -> bool:
         probe = self.strip.sub(" ", window) if self.strip else window
@@ -208,6 +210,7 @@ class RedFlags:
     asking: tuple[Pattern, ...] = ()  # a window asking about a condition: no red flag
     reassured: tuple[Pattern, ...] = ()  # a window the semantic check must not flag
     settled: tuple[Pattern, ...] = ()  # a window whose symptom is past, checked or explained
+    fresh: tuple[Pattern, ...] = ()  # a cue that something is new or happening now
     # a word at least this common in English (wordfreq Zipf scale) is a word, never a typo:
     # "going" is not "groin", "should" not "shoulder"; 0 turns the check off
     real_word_zipf: float = 0.0
@@ -215,6 +218,9 @@ class RedFlags:
     # the reader's minimising ("probably nothing", "I'm just getting old"): no evidence either
     # way, blanked so a symptom told after it is compared on its own words
     hedges: re.Pattern[str] | None = None
+    # a purpose or hypothetical frame ("exercises that won't wreck my back", "without hurting
+    # myself", "so I don't fall"): the words after it tell of no event, blanked like a denial
+    purpose: re.Pattern[str] | None = None
     source: Path | None = None  # the file it was read from
 
     def correct_typos(self, text: str) -> str:
@@ -230,14 +236,46 @@ class RedFlags:
         numbness", the file's ``denied``) blanked: a symptom the reader rules out is no
         evidence for a red flag, for the patterns nor for the semantic check."""
         text = self.correct_typos(normalise(text))
-        for blank in (self.denied, self.hedges):
+        for blank in (self.denied, self.hedges, self.purpose):
             if blank is not None:
                 text = re.sub(r" {2,}", " ", blank.sub(" ", text))
         return text
 
     def match(self, text: str) -> Category | None:
         """The first category any window of ``text`` matches, or None."""
-        found = self.match_windows(windows(sentences(self.prepare(text))))
+        parts = sentences(self.prepare(text))
+        return self.match_windows(windows(parts), self.context(parts))
+
+    def context(self, parts: list[str]) -> dict[str, tuple[bool, str | None]]:
+        """Each window of the sentences ``parts`` (as ``windows`` cuts them): whether it is
+        settled, and where a category's ``settles_unless`` is looked for (None: the window).
+
+        A window is settled by its own words (``is_settled``), and a sentence also by the
+        pair it forms with a neighbour: "I get numbness down there after 40 minutes. It goes
+        away within minutes of getting off the bike." The pair holds the settled cue and
+        neither sentence a ``fresh`` one, so the symptom sentence is told as passing too.
+        A pair is then settled when one of its sentences is and neither holds a ``fresh``
+        cue. ``settles_unless`` is looked for in the sentence with both neighbours (saddle
+        numbness that passes, with back pain told next to it, still counts)."""
+        own = {w: self.is_settled(w) for w in windows(parts)}
+        found: dict[str, tuple[bool, str | None]] = {w: (s, None) for w, s in own.items()}
+        if len(parts) <= 1:
+            return found
+        pairs = [f"{a} {b}" for a, b in pairwise(parts)]
+        by_neighbour = [False] * len(parts)
+        for i, sentence in enumerate(parts):
+            if own[sentence]:
+                continue
+            near = [pairs[j] for j in (i - 1, i) if 0 <= j < len(pairs)]
+            if any(own[p] for p in near):
+                by_neighbour[i] = True
+                found[sentence] = (True, " ".join(parts[max(i - 1, 0) : i + 2]))
+        live = [any(_holds(p, sentence) for p in self.fresh) for sentence in parts]
+        for i, pair in enumerate(pairs):
+            either = found[parts[i]][0] or found[parts[i + 1]][0]
+            if not own[pair] and either and not live[i] and not live[i + 1]:
+                around = " ".join(parts[max(i - 1, 0) : i + 3])
+                found[pair] = (True, around if by_neighbour[i] or by_neighbour[i + 1] else None)
         return found
 
     def is_asking(self, window: str) -> bool:
@@ -249,22 +287,38 @@ class RedFlags:
         no cue that something is new or happening now (the file's ``settled``)."""
         return any(_holds(p, window) for p in self.settled)
 
-    def skips(self, window: str, category: Category | None = None) -> bool:
+    def skips(
+        self,
+        window: str,
+        category: Category | None = None,
+        context: Mapping[str, tuple[bool, str | None]] | None = None,
+    ) -> bool:
         """A window ``category`` is not looked for in: asking about a condition, or settled
-        (unless the category does not settle: a cancer history told as past still counts)."""
+        (unless the category does not settle: a cancer history told as past still counts).
+        ``context`` (``context`` of the message) lets a neighbour settle the window."""
         if self.is_asking(window):
             return True
-        settled = self.is_settled(window)
-        return settled if category is None else category.settled_by(window, settled)
+        settled, around = (context or {}).get(window, (self.is_settled(window), None))
+        return settled if category is None else category.settled_by(window, settled, around)
 
-    def vetoes_semantic(self, window: str, category: Category | None = None) -> bool:
-        return self.skips(window, category) or any(_holds(p, window) for p in self.reassured)
+    def vetoes_semantic(
+        self,
+        window: str,
+        category: Category | None = None,
+        context: Mapping[str, tuple[bool, str | None]] | None = None,
+    ) -> bool:
+        return self.skips(window, category, context) or any(
+            _holds(p, window) for p in self.reassured
+        )
 
-    def match_windows(self, texts: list[str]) -> Category | None:
+    def match_windows(
+        self, texts: list[str], context: Mapping[str, tuple[bool, str | None]] | None = None
+    ) -> Category | None:
         texts = [w for w in texts if not self.is_asking(w)]
-        settled = {w: self.is_settled(w) for w in texts}
+        held = context or {}
+        settled = {w: held.get(w, (self.is_settled(w), None)) for w in texts}
         for category in self.categories:
-            live = [w for w in texts if not category.settled_by(w, settled[w])]
+            live = [w for w in texts if not category.settled_by(w, *settled[w])]
             if any(category.matches(w) for w in live):
                 return category
         return None
@@ -332,8 +386,10 @@ def load(path: Path = DATA_FILE) -> RedFlags:
             compiler.pattern(p, "reassured") for p in _strings(raw, "semantic_unless", "semantic")
         ),
         settled=tuple(compiler.pattern(p, "settled") for p in _strings(raw, "settled", "settled")),
+        fresh=tuple(compiler.pattern(p, "fresh") for p in _strings(raw, "fresh", "fresh")),
         denied=_alternation(compiler, _strings(raw, "denied", "denied"), "denied"),
         hedges=_alternation(compiler, _strings(raw, "hedges", "hedges"), "hedges"),
+        purpose=_alternation(compiler, _strings(raw, "purpose", "purpose"), "purpose"),
         source=path,
     )
 

@@ -202,7 +202,7 @@ class SemanticCheck:
             vectors = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         else:
             vectors = self.embedder.encode(texts)
-        return self.match_vectors(vectors, texts, leave_one_out=leave_one_out)
+        return self.match_vectors(vectors, texts, leave_one_out=leave_one_out, message=text)
 
     def match_many(self, texts: Sequence[str]) -> list[Category | None]:
         """``match`` for several messages, their windows embedded in one batch."""
@@ -211,22 +211,33 @@ class SemanticCheck:
         vectors = self.embedder.encode(flat) if flat else np.zeros((0, 384), dtype=np.float32)
         found: list[Category | None] = []
         start = 0
-        for ws in windows_of:
-            found.append(self.match_vectors(vectors[start : start + len(ws)], ws) if ws else None)
+        for t, ws in zip(texts, windows_of, strict=True):
+            found.append(
+                self.match_vectors(vectors[start : start + len(ws)], ws, message=t) if ws else None
+            )
             start += len(ws)
         return found
 
     def match_vectors(
-        self, vectors: np.ndarray, texts: Sequence[str], *, leave_one_out: bool = False
+        self,
+        vectors: np.ndarray,
+        texts: Sequence[str],
+        *,
+        leave_one_out: bool = False,
+        message: str | None = None,
     ) -> Category | None:
         """Like ``match``, for the windows ``texts`` already embedded as ``vectors``. A window
-        that asks about a condition or carries reassurance ("getting better each day",
-        "always has been") is not flagged on similarity alone."""
+        that asks about a condition, is settled (by its words or a neighbour's, when the
+        ``message`` they come from is given) or carries reassurance ("getting better each
+        day", "always has been") is not flagged on similarity alone."""
         scores = score(vectors, anchors(self.flags, self.embedder), leave_one_out=leave_one_out)
         cats = self.flags.categories
+        context = None
+        if message is not None:
+            context = self.flags.context(sentences(self.flags.prepare(message)))
         allowed = np.array(
             [
-                not self.flags.vetoes_semantic(t, cats[int(c)])
+                not self.flags.vetoes_semantic(t, cats[int(c)], context)
                 for t, c in zip(texts, scores.category, strict=True)
             ],
             dtype=bool,

@@ -16,7 +16,7 @@ from assistant.pipeline import Assistant
 from assistant.prompts import load_prompt
 from assistant.questionlog import FILE_NAME, QuestionLog
 from assistant.safety import Safety
-from assistant.safety.rules import RedFlagDataError, RedFlags, default, load
+from assistant.safety.rules import RedFlagDataError, RedFlags, default, load, sentences
 from assistant.safety.semantic import (
     VECTORS_FILE,
     SemanticCheck,
@@ -75,7 +75,7 @@ def left_out(safety: Safety) -> dict[str, str | None]:
     start = 0
     for text, ws in zip(texts, windows, strict=True):
         found = safety.semantic.match_vectors(
-            vectors[start : start + len(ws)], ws, leave_one_out=True
+            vectors[start : start + len(ws)], ws, leave_one_out=True, message=text
         )
         verdicts[text] = found.id if found else None
         start += len(ws)
@@ -326,6 +326,98 @@ def test_a_common_word_is_never_read_as_a_typo(mini: RedFlags) -> None:
 )
 def test_settled_near_misses_pass_and_their_fresh_twins_are_caught(text: str, urgent: bool) -> None:
     assert (FLAGS.match(text) is not None) == urgent, text
+
+
+# Round 4 (docs/safety.md): each mechanism's near-miss passes and its live twin is caught.
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        (
+            "After about 40 minutes of spin I get a bit of numbness in the saddle area. It goes away within a few minutes of getting off the bike.",
+            False,
+        ),
+        (
+            "After spin I get numbness in the saddle area. Since yesterday it has not gone away.",
+            True,
+        ),
+        ("My bottom is numb. Last time it went away after an hour.", True),
+        (
+            "Ten minutes ago one side of my face went droopy and my arm felt useless. It's easing off now.",
+            True,
+        ),
+        (
+            "I feel a pulsing lump in my tummy when I lie flat. The GP's ultrasound was all normal, can I do planks?",
+            False,
+        ),
+        ("I feel a pulsing lump in my tummy since yesterday. The scan last year was normal.", True),
+        (
+            "my groin went numb for an hour on a long ride, then came back totally normal, which saddle?",
+            False,
+        ),
+        ("my bum went numb in 2020 and the numbness came back", True),
+        (
+            "I used to inject drugs years ago but I've been clean for eight years, which exercises build a strong back?",
+            False,
+        ),
+        (
+            "I used to inject drugs, I started again last month and now my back is agony and I'm feverish",
+            True,
+        ),
+        ("I'm on blood thinners for an old DVT, which leg exercises are safe?", False),
+        ("I'm on blood thinners for an old DVT and my calf is swollen and hot", True),
+        (
+            "My gran had a small stroke last year and recovered well. The stroke team discharged her with exercises but she's bored of them.",
+            False,
+        ),
+        (
+            "My gran had a stroke last year. The stroke team discharged her but this morning her face is drooping again.",
+            True,
+        ),
+        ("which core exercises won't wreck my lower back?", False),
+        ("how do I learn deadlifts without hurting my back?", False),
+        ("balance exercises for my nan so she doesn't fall and break her back", False),
+        ("I wrecked my lower back in a car crash yesterday", True),
+        ("my nan is 85 and had a fall this morning, her back really hurts", True),
+        ("neck stiff after a long drive, no headache or anything, what stretch?", False),
+        ("stiff neck and a headache and a fever since this morning", True),
+        ("I've never had a headache like this, it came on in a second, the worst of my life", True),
+        (
+            "I read your article on red flags for back pain and the bit about saddle numbness made me anxious, but I have no numbness and I'm peeing normally.",
+            False,
+        ),
+        (
+            "I read your article on red flags for back pain, my bum is numb and I can't pee since last night",
+            True,
+        ),
+        (
+            "since Sunday there's a numb patch where a bike seat would sit, and my back is sore",
+            True,
+        ),
+        ("my leg just gives way under me and it's getting worse each day", True),
+        ("my dad is out of breath now just talking, started two days ago", True),
+    ],
+)
+def test_round4_frames_pass_near_misses_and_catch_their_live_twins(text: str, urgent: bool) -> None:
+    assert (FLAGS.match(text) is not None) == urgent, text
+
+
+def test_a_neighbour_settles_a_sentence_unless_either_holds_a_fresh_cue() -> None:
+    quiet = sentences(
+        FLAGS.prepare("I get numbness down there on the bike. It goes away within minutes.")
+    )
+    assert FLAGS.context(quiet)[quiet[0]][0]
+    live = sentences(
+        FLAGS.prepare("I get numbness down there on the bike. Since yesterday it goes away slower.")
+    )
+    assert not FLAGS.context(live)[live[0]][0]
+
+
+def test_purpose_frames_and_denied_companions_are_blanked_and_live_words_kept() -> None:
+    assert "wreck" not in FLAGS.prepare("exercises that won't wreck my lower back")
+    assert "hurt" not in FLAGS.prepare("deadlifts without hurting myself")
+    assert "hurting" in FLAGS.prepare("my back won't stop hurting after the fall")
+    assert "headache" not in FLAGS.prepare("stiff neck, no headache or anything")
+    assert "headache" in FLAGS.prepare("I've never had a headache like this")
 
 
 # --- every wording -------------------------------------------------------------------------
