@@ -210,14 +210,13 @@ class ExtractiveAnswerer:
         )
         unit_scores = sims + self.lexical_weight * per_unit
         bonus = 0.0
-        asked_numbers = _NUMBERS.findall(question)
+        asked_numbers = set(_NUMBERS.findall(question))
         if asked_numbers:
             # the question's own numbers ("at 45 degrees", "in week 3"): the line that holds
             # them answers it, not its neighbour about 15 degrees (BM25 and the terms drop digits)
             hold = np.array(
-                [len(set(asked_numbers) & set(_NUMBERS.findall(u))) for u in texts],
-                dtype=np.float32,
-            ) / len(set(asked_numbers))
+                [len(asked_numbers & set(_NUMBERS.findall(u))) for u in texts], dtype=np.float32
+            ) / len(asked_numbers)
             unit_scores = unit_scores + self.number_weight * hold
             bonus += 0.5 * self.number_weight * float(hold.max())
         if form is Form.QUANTITY:
@@ -312,7 +311,7 @@ class ExtractiveAnswerer:
             if s is primary:
                 start, end = self._span(s, form)
             elif any(s is x for x in seconds):
-                start, end = self._best(s, form)
+                start, end = self._best(s)
             else:
                 start, end = self._first(s)
             quoted = s.passage.text[start:end].strip()
@@ -346,11 +345,10 @@ class ExtractiveAnswerer:
         """A passage's best-scoring line (the passage itself when it has none)."""
         return s.units[int(np.argmax(s.unit_scores))].text if s.units else s.passage.text
 
-    def _best(self, s: Scored, form: Form) -> tuple[int, int]:
-        """A second passage's best line (for a number: the sentence holding it)."""
-        if not s.units:
-            return 0, len(s.passage.text)
-        if _word_count(s.passage.text) <= self.max_words // 3:
+    def _best(self, s: Scored) -> tuple[int, int]:
+        """A second passage's best line (for a number: the sentence holding it); a short
+        passage whole."""
+        if not s.units or _word_count(s.passage.text) <= self.max_words // 3:
             return 0, len(s.passage.text)
         best = int(np.argmax(s.unit_scores))
         return s.units[best].start, s.units[best].end

@@ -68,6 +68,10 @@ class AnchorTexts:
     positives: list[tuple[int, str]]  # (category index, window) of each example wording
     negatives: list[str]  # near-misses, and the clinician wordings
 
+    def flat(self) -> list[str]:
+        """Every text in the order they are embedded and stored: positives, then negatives."""
+        return [w for _, w in self.positives] + self.negatives
+
     def digest(self, model_stamp: str) -> str:
         """Names these texts embedded by that model: a stored file is used only if it matches."""
         blob = json.dumps([model_stamp, self.positives, self.negatives], ensure_ascii=False)
@@ -89,7 +93,7 @@ def anchor_texts(flags: RedFlags) -> AnchorTexts:
 def write_vectors(flags: RedFlags, embedder: Embedder, path: Path = VECTORS_FILE) -> int:
     """Embed the file's wordings and store them with their digest; the rows written."""
     texts = anchor_texts(flags)
-    vectors = embedder.encode([w for _, w in texts.positives] + texts.negatives)
+    vectors = embedder.encode(texts.flat())
     np.savez(path, digest=np.array(texts.digest(embedder.stamp)), vectors=vectors)
     return len(vectors)
 
@@ -121,7 +125,7 @@ def anchors(flags: RedFlags, embedder: Embedder, stored: Path = VECTORS_FILE) ->
                         stored.name,
                         rows,
                     )
-                vectors = embedder.encode([w for _, w in texts.positives] + texts.negatives)
+                vectors = embedder.encode(texts.flat())
             n = len(texts.positives)
             _cache[key] = Anchors(
                 positives=vectors[:n],
