@@ -420,6 +420,86 @@ def test_purpose_frames_and_denied_companions_are_blanked_and_live_words_kept() 
     assert "headache" in FLAGS.prepare("I've never had a headache like this")
 
 
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        # a present state denied, before "and" too
+        ("leg day yesterday, my calves are sore but not swollen and I can walk fine", False),
+        ("my calf is swollen and sore since the flight yesterday", True),
+        # a body part the reader says is fine; a cancer history settles without pain
+        (
+            "I had breast cancer 10 years ago and I am fine, what weights can I lift? my back is strong",
+            False,
+        ),
+        ("I had breast cancer 10 years ago and now my back is sore every night", True),
+        (
+            "I finished chemo for lymphoma eight years ago and have clear scans, how do I train for a 10k?",
+            False,
+        ),
+        ("I finished chemo for lymphoma eight years ago, but my back has ached for a month", True),
+        (
+            "I had cancer 6 years ago, all clear, but I've been getting back pain for the last two weeks",
+            True,
+        ),
+        ("I had a melanoma removed a few years ago. I've lost a bit of weight lately.", True),
+        # family history, and a condition named as a topic
+        (
+            "My grandma had a stroke at 80. I'm 35 and healthy, how much cardio for prevention?",
+            False,
+        ),
+        ("My grandma has just had a stroke, her face is drooping", True),
+        ("What are the signs of meningitis? My son has just started university.", False),
+        (
+            "What are the signs of meningitis? My son has a headache and a rash that doesn't fade.",
+            True,
+        ),
+        (
+            "I had my meningitis jab yesterday, sore arm, slight temperature last night, gone this morning",
+            False,
+        ),
+        ("I had my meningitis vaccine last week, now a terrible headache and a stiff neck", True),
+        # resolved: "came back to normal", "was fine after"
+        (
+            "my foot went numb and floppy sitting cross-legged, then came back to normal in a minute",
+            False,
+        ),
+        ("my foot has been floppy since yesterday and slaps when I walk", True),
+        ("my legs went numb on the toilet, was fine after a minute of walking", False),
+        ("both my legs went numb on the toilet and they are still numb an hour later", True),
+        # a change denied, long-standing and unchanged
+        (
+            "I leak a bit when I sneeze since my baby, it's been the same for years, not getting worse, and my back is fine",
+            False,
+        ),
+        ("I've started wetting myself and my back is killing me", True),
+        # "the back of my right thigh" is no back; a checked scan told with a comma
+        (
+            "sudden tearing feeling at the back of my right thigh sprinting, physio says hamstring strain",
+            False,
+        ),
+        ("sudden tearing pain in my back going through to my chest", True),
+        (
+            "I can see my pulse in my belly when I lie flat, my GP sent me for an ultrasound, which was normal",
+            False,
+        ),
+        # wordings the heldout4 misses showed
+        ("I cannot lift the front of my right foot up since two days", True),
+        ("a heavy squeezing feeling in the middle of my chest, spreading to my jaw", True),
+    ],
+)
+def test_round5_frames_pass_near_misses_and_catch_their_live_twins(text: str, urgent: bool) -> None:
+    assert (FLAGS.match(text) is not None) == urgent, text
+
+
+def test_round5_denials_are_blanked_and_live_states_kept() -> None:
+    assert "numbness" not in FLAGS.prepare("no pain or numbness, just out of shape")
+    assert "swollen" not in FLAGS.prepare("sore but not swollen and I can walk")
+    assert "swollen" in FLAGS.prepare("it's not swollen until I walk on it")
+    assert "back" not in FLAGS.prepare("my back is fine")
+    assert "worse" not in FLAGS.prepare("it's not getting worse")
+    assert "worse" in FLAGS.prepare("it's getting worse")
+
+
 # --- every wording -------------------------------------------------------------------------
 
 
