@@ -132,6 +132,20 @@ class UnitVectors:
         return len(todo)
 
 
+def best_line_cosine(
+    vectors: UnitVectors, passages: Sequence[Passage], query_vector: Sequence[float], top: int = 3
+) -> float:
+    """The best cosine between the question and any one line of the ``top`` passages: a
+    reader's paraphrase of one sentence scores high here when its words are not the
+    author's (the coverage decision's ``best_line_cosine``)."""
+    q = np.asarray(query_vector, dtype=np.float32)
+    best = 0.0
+    for p in passages[:top]:
+        texts = units(p.text) or [p.text]
+        best = max(best, float(np.max(vectors.get(p, texts) @ q)))
+    return best
+
+
 def _word_count(text: str) -> int:
     return len(text.split())
 
@@ -150,6 +164,7 @@ class Scored:
     units: list[Unit]
     unit_scores: np.ndarray  # per unit: cosine to the question plus its share of the terms
     score: float
+    fits: tuple[float, ...] = ()  # per unit, for a quantity question: intent.quantity_fit
 
 
 class ExtractiveAnswerer:
@@ -230,7 +245,8 @@ class ExtractiveAnswerer:
         if form is Form.LIST and p.text.count("\n") >= 2:
             bonus += self.list_weight  # a list answers "which ...", prose around it does not
         score = 0.6 * p.score + 0.4 * float(np.max(sims)) + self.lexical_weight * share
-        return Scored(p, found, unit_scores, score + bonus - 0.01 * rank)
+        fits = tuple(float(f) for f in fit) if form is Form.QUANTITY else ()
+        return Scored(p, found, unit_scores, score + bonus - 0.01 * rank, fits)
 
     def _span(self, s: Scored, form: Form) -> tuple[int, int]:
         """The offsets of what to quote from one passage: all of it when short (and for
@@ -241,11 +257,10 @@ class ExtractiveAnswerer:
         if form in (Form.LIST, Form.STEPS) and _word_count(text) <= 1.5 * self.max_words:
             return 0, len(text)
         best = int(np.argmax(s.unit_scores))
-        if form is Form.QUANTITY:  # the sentence with the number (and the one it follows)
-            lo = best - 1 if best and _POINTS_BACK.match(s.units[best].text) else best
-            return s.units[lo].start, s.units[best].end
+        if form is Form.QUANTITY and s.fits:
+            return self._quantity_span(s, best)
         lo = hi = best
-        budget = self.max_words if form is not Form.QUANTITY else self.max_words // 2
+        budget = self.max_words
         count = _word_count(s.units[best].text)
         while True:
             grown = False
@@ -258,6 +273,39 @@ class ExtractiveAnswerer:
             if not grown:
                 break
         return s.units[lo].start, s.units[hi].end
+
+    def _quantity_span(self, s: Scored, best: int) -> tuple[int, int]:
+        """For "how long / how often / how many": the line holding a number of the kind
+        asked, though a line without one is closer to the question (it leads in, when it is
+        the line just before); then the lines right after it that hold numbers too ("Squeeze
+        for 5 seconds, then relax. Repeat 10 times."), within half the word budget."""
+        fits, units_ = s.fits, s.units
+        top = max(fits)
+        lead = best
+        if fits[best] < top and top > 0:
+            floor = 0.7 if top >= 0.7 else top
+            if best + 1 < len(fits) and fits[best + 1] >= floor:
+                best += 1  # the line right after the one closest to the question
+            else:
+                best = max(
+                    (i for i, f in enumerate(fits) if f >= floor), key=lambda i: s.unit_scores[i]
+                )
+        lo = (
+            best - 1
+            if best and (lead == best - 1 or _POINTS_BACK.match(units_[best].text))
+            else best
+        )
+        hi = best
+        count = sum(_word_count(u.text) for u in units_[lo : hi + 1])
+        budget = self.max_words // 2
+        while hi + 1 < len(units_) and fits[hi + 1] > 0:
+            more = _word_count(units_[hi + 1].text)
+            if count + more > budget:
+                break
+            hi, count = hi + 1, count + more
+        if lo < best and count > budget:  # the lead-in only while the budget allows
+            lo = best
+        return units_[lo].start, units_[hi].end
 
     def draft(
         self,

@@ -48,12 +48,21 @@ _ASKED_FOR = re.compile(
 )
 
 
+# The thing a "what should I VERB" question asks about (English question forms, no topic):
+# "what should I eat" asks about eating, "what can I wear" about wearing.
+_ASKED_ACTION = re.compile(
+    r"\bwhat\s+(?:should|can|could|must|shall)\s+(?:i|we)\s+([a-z][a-z'-]+)", re.I
+)
+
+
 def asked_for(question: str) -> str | None:
-    """The stem of the noun a which/what question asks for, when it names one."""
-    m = _ASKED_FOR.search(question)
-    if not m or m.group(1).lower() in STOP_WORDS:
-        return None
-    return stem(m.group(1).lower())
+    """The stem of the noun a which/what question asks for, or of the verb a "what should
+    I ..." question asks about, when it names one (not "what should I do")."""
+    for form in (_ASKED_ACTION, _ASKED_FOR):
+        m = form.search(question)
+        if m and m.group(1).lower() not in STOP_WORDS:
+            return stem(m.group(1).lower())
+    return None
 
 
 def asks_quantity(question: str) -> bool:
@@ -78,6 +87,9 @@ class Evidence:
     unknown_specificity: float = 0.0  # the most specific term no indexed passage uses, 0-1
     unknown_share: float = 0.0  # share of the question's weight in terms no passage uses
     asked_missing: float = 0.0  # 1 when the thing a which/what question asks for is not there
+    # the best question-line cosine in the top three passages: holds when the reader's words
+    # are not the author's, where the shares above fall (docs/eval.md, round of blogs 7-8)
+    best_line_cosine: float = 0.0
     best_index: int = 0  # which passage holds the best share (not a feature)
     terms: tuple[str, ...] = field(default=(), compare=False)
     missing: tuple[str, ...] = field(default=(), compare=False)
@@ -92,6 +104,7 @@ class Evidence:
         "quantity_unanswered",
         "unknown_share",
         "asked_missing",
+        "best_line_cosine",
     )
 
     def vector(self) -> list[float]:
@@ -123,9 +136,11 @@ def assess(
     passages: list[Passage],
     glossary: Glossary | None = None,
     index_stems: frozenset[str] | None = None,
+    line_cosine: float = 0.0,
 ) -> Evidence:
     """The evidence the ``passages`` give for answering ``question`` (already rewritten
-    for typos); ``index_stems``: every stem the index holds."""
+    for typos); ``index_stems``: every stem the index holds; ``line_cosine``: the best
+    question-line cosine of the top passages (``answer.best_line_cosine``)."""
     glossary = glossary or Glossary()
     weights = weighted_terms(question)
     # a term at specificity 0 still counts a little, so "back" in "back pain" is not nothing
@@ -160,6 +175,7 @@ def assess(
     )
     return Evidence(
         asked_missing=1.0 if asked_missing else 0.0,
+        best_line_cosine=line_cosine,
         top_cosine=top,
         best_share=shares[best] if passages else 0.0,
         best_cosine=cosines[best] if passages else 0.0,

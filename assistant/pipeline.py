@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.callbacks import Callbacks
 
-from assistant.answer import Answerer, TokenSink, UnitVectors
+from assistant.answer import Answerer, TokenSink, UnitVectors, best_line_cosine
 from assistant.cite import finalize
 from assistant.coverage import Calibration, Evidence, assess, load_calibration
 from assistant.errors import InputError, QuestionTooLong
@@ -102,6 +102,13 @@ class Assistant:
         )
         # the one place a backend is chosen (assistant/llm.py); unknown names raise BackendError
         self.answerer = answerer or make_answerer(settings, self.embedder)
+        # the passages' line vectors, shared with the answerer that quotes them
+        answerer_vectors = getattr(self.answerer, "vectors", None)
+        self.line_vectors = (
+            answerer_vectors
+            if isinstance(answerer_vectors, UnitVectors)
+            else UnitVectors(self.embedder)
+        )
         self.safety = Safety(settings, self.embedder)  # red_flags.yaml, patterns + semantic
 
     def chunk_count(self) -> int:
@@ -117,8 +124,8 @@ class Assistant:
         finally:
             if answered is not None:
                 answered()
-        vectors = getattr(self.answerer, "vectors", None)
-        if not isinstance(vectors, UnitVectors) or self.settings.warm_passages == 0:
+        vectors = self.line_vectors
+        if self.settings.warm_passages == 0:
             return
         try:
             collection = find_collection(open_client(self.settings), self.settings.collection)
@@ -282,7 +289,8 @@ class Assistant:
         passages = self.retriever.retrieve(
             query, self.settings.k, query_vector=vector, callbacks=self.callbacks, within=within
         )
-        evidence = assess(query, passages, self.retriever.glossary(), vocabulary.stems)
+        line = best_line_cosine(self.line_vectors, passages, vector)
+        evidence = assess(query, passages, self.retriever.glossary(), vocabulary.stems, line)
         if within:  # the answer is what is asked now, from the earlier article's passages
             return Searched(question, query, vector, passages, evidence, question, question_vector)
         return Searched(question, query, vector, passages, evidence)

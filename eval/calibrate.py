@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.answer import best_line_cosine
 from assistant.coverage import CALIBRATION_FILE, UNFITTED, Calibration, Evidence, assess
 from assistant.errors import SuppleError
 from assistant.pipeline import Assistant, Searched
@@ -137,7 +138,8 @@ def labelled_cases(
             passages = retriever.retrieve(s.query, eval_set.k, query_vector=s.vector)
             if not passages:
                 continue
-            evidence = assess(s.query, passages, glossary, stems)
+            line = best_line_cosine(assistant.line_vectors, passages, s.vector)
+            evidence = assess(s.query, passages, glossary, stems, line)
             covered = cases[case_id].expect == "answer"
             blog = str(assistant.settings.corpus_dir)
             out.append(Labelled(eval_set.name, case_id, evidence, covered, blog))

@@ -36,3 +36,12 @@ def test_the_thing_asked_for_missing_from_the_passage_is_evidence_against() -> N
     held = assess("which heel counter should a running shoe have?", [passage])
     assert missing.asked_missing == 1.0
     assert held.asked_missing == 0.0
+
+
+def test_what_should_i_verb_asks_about_the_verb() -> None:
+    passage = _passage("Pick a running shoe with a firm heel counter and a wide toe box.")
+    # "what should I eat": the passage says nothing of eating, however near its topic
+    assert assess("what should I eat before a run?", [passage]).asked_missing == 1.0
+    assert assess("what should I pick for running?", [passage]).asked_missing == 0.0
+    # "what should I do" asks nothing in particular
+    assert assess("what should I do about my shoes?", [passage]).asked_missing == 0.0

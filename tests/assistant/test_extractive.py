@@ -50,3 +50,33 @@ def test_how_fast_asks_for_a_rate_and_is_is_not_a_plural() -> None:
     assert quantity_fit("how fast should I roll?", "Roll each area for 60 seconds.") < 1.0
     # "2 is" holds no noun the question asked for, though the question says "I"
     assert quantity_fit("how big a heel lift should I use?", "On day 2 is too soon.") < 1.0
+
+
+SORE = (
+    "Starting something new is the point where most people either give up or overdo it, so "
+    "it helps to know what to expect in the first few weeks of a programme like this one. "
+    "Some muscle soreness after a new exercise is normal, and it is not a sign of damage. "
+    "If it lasts more than 48 hours, you did too much, so drop a set next time. "
+    "Gently squeeze the cushion between your knees for 5 seconds, then relax. Repeat 10 times. "
+    "Keep breathing the whole way through, and stop if anything sharp or pinching turns up."
+)
+
+
+def _draft_from(embedder: Embedder, question: str, text: str) -> str:
+    answerer = ExtractiveAnswerer(embedder)
+    vector = embedder.embed_query(question)
+    return answerer.draft(question, [_passage(text)], vector, []).text
+
+
+def test_a_quantity_answer_quotes_the_line_with_the_number_not_its_lead_in(
+    embedder: Embedder,
+) -> None:
+    assert len(SORE.split()) > 80  # longer than an answer: lines are chosen
+    sore = _draft_from(embedder, "how long is it normal to be sore after a new exercise", SORE)
+    assert "48 hours" in sore
+    # the numbers that follow the one that fits are part of the same instruction
+    squeeze = _draft_from(
+        embedder, "the cushion between the knees one, how long do I hold it and how many?", SORE
+    )
+    assert "5 seconds" in squeeze and "10 times" in squeeze
+    assert len(squeeze.split()) <= 45

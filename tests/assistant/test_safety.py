@@ -146,6 +146,7 @@ CLINICIAN = [
     "What dose of ibuprofen should I take?",
     "which drug is best for sciatica?",
     "How many mg of naproxen for back pain?",
+    "how many mg of paracetamol can i take for pelvic girdle pain at 30 weeks and how often",
     "Should I get a cortisone injection in my hip?",
     "Do I have a herniated disc?",
     "Can you diagnose my hip pain?",
