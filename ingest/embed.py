@@ -2,12 +2,14 @@
 
 Loaded from its installed path, offline; nothing is downloaded. Passages (ingest) are
 embedded by sentence-transformers. Questions and answer sentences are embedded by the same
-model's own sentence-transformers pipeline run on transformers directly (``MeanPooled``),
-when the model folder's ``modules.json`` is the plain Transformer -> mean Pooling ->
-Normalize that this model is: importing sentence-transformers costs the app's cold start
-about 2 s (it imports scikit-learn and scipy.stats at module level) for three steps the
-first answer needs. tests/ingest/test_embed.py holds the two to the same vectors; any
-other pipeline is embedded by sentence-transformers throughout.
+model's own sentence-transformers pipeline run directly (``MeanPooled``), when the model
+folder's ``modules.json`` is the plain Transformer -> mean Pooling -> Normalize that this
+model is: importing sentence-transformers costs the app's cold start about 2 s (it imports
+scikit-learn and scipy.stats at module level) for three steps the first answer needs. A
+BERT with absolute positions (this model) runs on torch alone (ingest/bert.py: transformers'
+import and ``from_pretrained`` are another ~4 s); any other model on transformers.
+tests/ingest/test_embed.py holds them to the same vectors; any other pipeline is embedded by
+sentence-transformers throughout.
 It is also a LangChain ``Embeddings`` so LangChain's Chroma integration can use it.
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 if TYPE_CHECKING:
+    import torch
     from sentence_transformers import SentenceTransformer
 
 # A guard, not configuration: the model must never be fetched from a hub.
@@ -91,18 +94,31 @@ def plain_max_length(path: str) -> int | None:
 
 
 class MeanPooled:
-    """A plain sentence-transformers pipeline run on transformers: tokenise (stripped, as
-    sentence-transformers does; truncated at its ``max_seq_length``), the model's last
-    hidden state averaged over the real tokens, scaled to unit length."""
+    """A plain sentence-transformers pipeline: tokenise (stripped, as sentence-transformers
+    does; truncated at its ``max_seq_length``), the model's last hidden state averaged over
+    the real tokens, scaled to unit length. The model runs on torch alone when
+    ``ingest.bert.fits`` it (no transformers import), else on transformers."""
 
     def __init__(self, path: str, max_length: int) -> None:
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as transformers_logging
+        from ingest import bert
 
-        transformers_logging.disable_progress_bar()
         self.max_length = max_length
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        self.bert = bert.Bert(path, max_length) if bert.fits(path) else None
+        if self.bert is None:
+            from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
+            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+
+    def _hidden(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.bert is not None:
+            return self.bert(texts)
+        batch = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
+        return self.model(**batch).last_hidden_state, batch["attention_mask"]
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         import torch
@@ -110,15 +126,8 @@ class MeanPooled:
         out = []
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
-                batch = self.tokenizer(
-                    [t.strip() for t in texts[start : start + batch_size]],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                hidden, mask = self._hidden([t.strip() for t in texts[start : start + batch_size]])
+                mask = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
         return np.concatenate(out).astype(np.float32)
