@@ -74,8 +74,9 @@ class Settings(StoreSettings):
     hybrid_dense_weight: float | None = Field(
         None,
         ge=0,
-        description="Weight of the dense ranking against BM25's (1.0) in the hybrid retriever's "
-        "rank fusion; unset = the weight `python -m eval calibrate` fitted (else 0.5).",
+        description="Weight of the cosine against BM25's (scaled by the query's best, 1.0) in "
+        "the hybrid retriever's score fusion; unset = the weight `python -m eval calibrate` "
+        "fitted (else 4).",
     )
     calibration_file: Path | None = Field(
         None,
