@@ -500,6 +500,192 @@ def test_round5_denials_are_blanked_and_live_states_kept() -> None:
     assert "worse" in FLAGS.prepare("it's getting worse")
 
 
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        # "for four days now, my ..." ends a duration, "fine since then" is no cue of now, "now I
+        # really want to deadlift" is a plan; a fever told as over settles its neighbour
+        (
+            "I had flu with a high temperature and an aching back last week. The fever broke on "
+            "Sunday and I've felt fine since then. When can I run again?",
+            False,
+        ),
+        ("I've had a high temperature and my back has been aching badly since yesterday", True),
+        (
+            "Years ago I had surgery for cauda equina; bladder and bowels have been normal for a "
+            "long time and the surgeon discharged me. Now I really want to start deadlifting.",
+            False,
+        ),
+        (
+            "Years ago I had surgery for cauda equina, and now I'm leaking urine again and my "
+            "back is agony",
+            True,
+        ),
+        # a clinician checked the saddle and bladder nerves: back pain no longer unsettles it
+        (
+            "Last month my GP checked my bladder and saddle sensation because of my sciatica: all "
+            "normal, no nerve compression on the MRI. My back pain is easing; can I swim?",
+            False,
+        ),
+        (
+            "My GP checked my saddle sensation last month and it was normal, but now I can't feel "
+            "the toilet paper when I wipe and my back is agony",
+            True,
+        ),
+        ("numb groin that went away, my back pain is bad", True),
+        # a clot ruled out; a hospital's discharge after an operation settles nothing
+        (
+            "My calf swelled up last month so I had a scan: no clot, it showed a torn muscle, and "
+            "the swelling has gone down. What rehab should I do?",
+            False,
+        ),
+        (
+            "I had a scan for my calf last month and it was fine, but now it's swollen and hot again",
+            True,
+        ),
+        (
+            "I was discharged after my hip operation and I've got a fever and the wound is oozing",
+            True,
+        ),
+        # a symptom now in the present perfect, had now, or a bare fragment, is never settled
+        ("I had a DVT 2 years ago, my calf has been swollen and red for two days", True),
+        ("Had a DVT in 2019. Left leg swollen and hot since the flight.", True),
+        ("My GP examined me and I have a fever, a stiff neck and a headache", True),
+        # denied: "no big swelling", "never any redness or fever", "nothing sudden"
+        (
+            "Pulled my calf sprinting; it's tender and bruised but there's no big swelling and the "
+            "leg isn't hot. How long to heal?",
+            False,
+        ),
+        ("there was no big swelling at first but now my calf is huge and hot", True),
+        (
+            "I had a steroid injection in my lower back a month ago, never any redness or fever "
+            "afterwards, and the pain is better. When can I go back to pilates?",
+            False,
+        ),
+        ("I had an epidural in my back last week and now I have a temperature of 39", True),
+        # information frames: someone's long-term condition, "something that can", "what actually is"
+        ("My grandad has angina. What's the difference between that and a heart attack?", False),
+        ("My grandad has angina and now he has crushing chest pain that won't go away", True),
+        (
+            "my dad has angina, what does it mean if his chest pain doesn't ease with his spray",
+            True,
+        ),
+        (
+            "Is septic arthritis something that can follow a knee replacement? Just reading up "
+            "before my mum's operation.",
+            False,
+        ),
+        (
+            "is a blood clot something that can happen after a long flight? my calf has been "
+            "swollen and sore since I landed",
+            True,
+        ),
+        ("What exactly is cauda equina syndrome? My physio mentioned it.", False),
+        ("What actually is a DVT? My calf is swollen, red and hot since my flight", True),
+        (
+            "My dad once had a clot in his leg after a long flight. I'm flying to Japan next month "
+            "and feel fine, just wondering what I can do.",
+            False,
+        ),
+        (
+            "I've been reading stories about meningitis in students and my son starts university "
+            "in September. He's vaccinated. What should he look out for?",
+            False,
+        ),
+        (
+            "my daughter is starting university and has a headache, a stiff neck and a high fever",
+            True,
+        ),
+        # a condition named as a topic: a family history, a test or scan, a hypothetical, advice
+        (
+            "Could my sciatica ever turn into cauda equina? For now it's just an achy bum cheek.",
+            False,
+        ),
+        (
+            "Could this be turning into something serious like cauda equina? I can't feel the "
+            "toilet paper when I wipe",
+            True,
+        ),
+        (
+            "Is heavy lifting risky for someone with a family history of aneurysm? I'm fine myself.",
+            False,
+        ),
+        ("I have a family history of aneurysm and I've got a sudden tearing pain in my back", True),
+        (
+            "My husband is 67 and an ex-smoker with no symptoms; should he book an aneurysm scan?",
+            False,
+        ),
+        ("Can someone explain how the tumbler test for meningitis works?", False),
+        ("Any advice for avoiding swollen ankles and blood clots on a twelve-hour flight?", False),
+        ("the GP told me to avoid standing because my calf is swollen and hot", True),
+        # rhabdo: a worry about a plan is no symptom; a suspected case is
+        (
+            "I coach beginners and worry about rhabdo when they try big workouts. How should I scale them?",
+            False,
+        ),
+        ("could this be rhabdo, my arms are rock hard and swollen after 300 push-ups", True),
+        # a sprain or a passing virus is no septic joint; fever or broken skin keeps it one
+        (
+            "I went over on my ankle at football yesterday; it's puffy, bruised and a little warm "
+            "but I can walk on it and I feel fine. How soon can I start balance work?",
+            False,
+        ),
+        ("I twisted my knee a week ago and now it's hot, swollen and I've got a temperature", True),
+        ("banged my knee and cut it on the rocks, now it's red hot and swollen", True),
+        (
+            "I had a virus with a fever a few days ago and my knees and elbows ache, no swelling or "
+            "heat. Is light training okay?",
+            False,
+        ),
+        (
+            "I have flu and all my joints ache, and now one knee has swollen up and is red and hot",
+            True,
+        ),
+        # someone else's cancer counts for their pain, not the reader's
+        (
+            "My colleague has just been diagnosed with cancer and now I'm worried about every "
+            "twinge in my own back, which only aches after gardening. Is yoga okay?",
+            False,
+        ),
+        (
+            "My brother was treated for lymphoma and since last month he's had back pain that keeps him up",
+            True,
+        ),
+        ("My husband and I both had cancer; my back now hurts all the time", True),
+        # new night pain, and back pain in a smoker with a lasting cough
+        ("new ache low in my back for a fortnight that wakes me every night, I'm 57", True),
+        (
+            "I'm 61, a smoker, I've had a cough that won't go for two months and now an ache in my "
+            "upper back",
+            True,
+        ),
+        (
+            "I stopped smoking last year and my cough has cleared; my back is a bit stiff after "
+            "gardening, which stretches?",
+            False,
+        ),
+        # an `unless` word inside another word vetoed red flags: "son" in "reason", "dental" in
+        # "accidentally", "light" in "flight", "cat" or "kid" in "vacation", "kidney"
+        ("for no reason I wet myself and my back hurts", True),
+        ("I accidentally knocked my head, now my face is drooping and numb", True),
+        ("my calf is swollen and red since the flight", True),
+        ("my dog had an accident on the rug and I slipped, my back hurts", True),
+        ("the puppy keeps having accidents and bending to clean up hurts my back", False),
+    ],
+)
+def test_round6_frames_pass_near_misses_and_catch_their_live_twins(text: str, urgent: bool) -> None:
+    assert (FLAGS.match(text) is not None) == urgent, (text, FLAGS.prepare(text))
+
+
+def test_round6_typos_spare_blog_words_and_denials_blank_their_words() -> None:
+    assert FLAGS.correct_typos("pilates and lymphoedema") == "pilates and lymphoedema"
+    assert "swelling" not in FLAGS.prepare("no big swelling and the leg isn't hot")
+    assert "fever" not in FLAGS.prepare("there was never any redness or fever")
+    assert "sudden" not in FLAGS.prepare("nothing sudden, just slow")
+    assert "sudden" in FLAGS.prepare("it was sudden")
+
+
 # --- every wording -------------------------------------------------------------------------
 
 
