@@ -23,6 +23,7 @@ from assistant.types import Passage
 
 SHIPPED_CALIBRATION = Path(__file__).resolve().parent / "calibration.json"
 CALIBRATION_FILE = "calibration.json"  # beside the index, in the data folder
+LONG_QUESTION_WORDS = 30  # a question this many words long has length 1.0 (the feature)
 
 # Asking about a quantity: the answer needs a number (English question forms, no topic).
 _QUANTITY = re.compile(
@@ -90,6 +91,9 @@ class Evidence:
     # the best question-line cosine in the top three passages: holds when the reader's words
     # are not the author's, where the shares above fall (docs/eval.md, round of blogs 7-8)
     best_line_cosine: float = 0.0
+    # the question's words / LONG_QUESTION_WORDS, at most 2: in a long message, telling its
+    # story, the shares above fall with every word of context (docs/eval.md, blogs 6-8 fitted)
+    length: float = 0.0
     best_index: int = 0  # which passage holds the best share (not a feature)
     terms: tuple[str, ...] = field(default=(), compare=False)
     missing: tuple[str, ...] = field(default=(), compare=False)
@@ -105,6 +109,7 @@ class Evidence:
         "unknown_share",
         "asked_missing",
         "best_line_cosine",
+        "length",
     )
 
     def vector(self) -> list[float]:
@@ -176,6 +181,7 @@ def assess(
     return Evidence(
         asked_missing=1.0 if asked_missing else 0.0,
         best_line_cosine=line_cosine,
+        length=min(len(words(question)) / LONG_QUESTION_WORDS, 2.0),
         top_cosine=top,
         best_share=shares[best] if passages else 0.0,
         best_cosine=cosines[best] if passages else 0.0,

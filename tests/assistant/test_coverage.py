@@ -1,11 +1,13 @@
-"""The evidence the not-covered decision weighs: what a which/what question asks for, and
-whether the best passage holds it (English question forms only, no topic words)."""
+"""The evidence the not-covered decision weighs: what a which/what question asks for,
+whether the best passage holds it (English question forms only, no topic words), and the
+question's length; the last test asks the fixture blog through the fitted decision."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.coverage import asked_for, assess
+from assistant.pipeline import Assistant
 from assistant.types import Passage
 
 
@@ -45,3 +47,24 @@ def test_what_should_i_verb_asks_about_the_verb() -> None:
     assert assess("what should I pick for running?", [passage]).asked_missing == 0.0
     # "what should I do" asks nothing in particular
     assert assess("what should I do about my shoes?", [passage]).asked_missing == 0.0
+
+
+def test_length_counts_the_words_up_to_twice_the_long_mark() -> None:
+    passage = _passage("Pick a running shoe with a firm heel counter and a wide toe box.")
+    assert assess("which shoe?", [passage]).length == pytest.approx(2 / 30)
+    assert assess("word " * 45, [passage]).length == pytest.approx(1.5)
+    assert assess("word " * 300, [passage]).length == 2.0
+
+
+def test_a_long_story_around_a_covered_question_is_answered(assistant: Assistant) -> None:
+    # the chatter is words no passage holds; the question in it is one the blog answers
+    question = (
+        "So I've been getting back into running after a winter off, mostly 5k loops around "
+        "the park with my sister, and on Sundays we try a longer one by the canal. After the "
+        "long runs my legs feel like bricks and a guy at the club told me to buy a foam "
+        "roller, so I got one last week but honestly I have no idea what I'm doing with it. "
+        "After a run, how long should I roll each area for?"
+    )
+    answer = assistant.ask(question, log=False)
+    assert answer.kind == "answer", answer.text
+    assert "60-90 seconds" in answer.text
