@@ -36,6 +36,7 @@ _NUMBERS = re.compile(r"\d+(?:\.\d+)?")
 _POINTS_BACK = re.compile(r"^(this|these|it|they|that|those|then)\b", re.I)
 
 TokenSink = Callable[[str], None]
+FITTING_NUMBER = 0.7  # intent.quantity_fit of a line holding a number of the kind asked
 LIST_HEADING_SPECIFICITY = 2.0  # Zipf 5: a heading naming "couch", "mcgill", "faber"
 
 
@@ -283,7 +284,7 @@ class ExtractiveAnswerer:
         top = max(fits)
         lead = best
         if fits[best] < top and top > 0:
-            floor = 0.7 if top >= 0.7 else top
+            floor = FITTING_NUMBER if top >= FITTING_NUMBER else top
             if best + 1 < len(fits) and fits[best + 1] >= floor:
                 best += 1  # the line right after the one closest to the question
             else:
@@ -384,7 +385,10 @@ class ExtractiveAnswerer:
             if s is not primary
             and s.passage.article == primary.passage.article
             and s.score >= primary.score - self.second_margin
-            and (form is not Form.QUANTITY or quantity_fit(question, self._best_text(s)) >= 0.7)
+            and (
+                form is not Form.QUANTITY
+                or quantity_fit(question, self._best_text(s)) >= FITTING_NUMBER
+            )
         ]
         return sorted(near, key=lambda s: -s.score)[: self.max_quotes - 1]
 

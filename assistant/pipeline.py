@@ -304,11 +304,9 @@ class Assistant:
         passages = found.passages
         if not passages or not self.calibration.covered(found.evidence):
             return self._not_covered(passages)
-        if self.answerer.name == "extractive" and question_form(found.question) in (
-            Form.LIST,
-            Form.STEPS,
-        ):
-            # the rest of the list or the steps the best passages belong to
+        if question_form(found.question) in (Form.LIST, Form.STEPS):
+            # the rest of the list or the steps the best passages belong to (an LLM reads
+            # them too, and its extractive fallback is then the extractive answer)
             passages = passages + self.retriever.siblings(passages[:2], SIBLINGS)
         draft = self.answerer.draft(
             found.question,

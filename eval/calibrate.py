@@ -122,12 +122,12 @@ def fit_weight(
     return scores
 
 
-def plateau_middle(weights: dict[float, float]) -> float:
-    """The middle of the weights whose MRR is within MRR_NOISE of the best: a closer race is
-    a rank or two among some 600 cases, and the best of a flat top moves between fits."""
+def plateau_lowest(weights: dict[float, float]) -> float:
+    """The most balanced (lowest) of the weights whose MRR is within MRR_NOISE of the best:
+    a closer race is a rank or two among some 600 cases, and the best of a flat top moves
+    between fits; BM25 keeps the most say the ranking allows (exact names, numbers)."""
     top = max(weights.values())
-    near = sorted(w for w in weights if weights[w] >= top - MRR_NOISE)
-    return near[(len(near) - 1) // 2]
+    return min(w for w in weights if weights[w] >= top - MRR_NOISE)
 
 
 def labelled_cases(
@@ -259,7 +259,7 @@ def main(argv: list[str], settings: Settings) -> int:
             blogs.append((eval_set, scoped))
         searched = searched_cases(blogs, embedder)
         weights = fit_weight(searched)
-        weight = plateau_middle(weights)
+        weight = plateau_lowest(weights)
         cases = labelled_cases(searched, weight)
         calibration = fit_decision(cases)
         fit = dict(calibration.fit)

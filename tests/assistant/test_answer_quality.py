@@ -54,7 +54,11 @@ def test_a_quantity_question_gets_the_sentence_with_the_number(
     answer = assistant.ask(question)
     assert answer.kind == "answer"
     assert number in answer.text
-    assert words_before_sources(answer) <= 40  # the sentence, not the section
+    # the quote holding the number is its sentence, not the section (another passage's
+    # line with a number of the kind asked may follow it, within the answer's budget)
+    holding = [c.text for c in answer.citations if number in c.text]
+    assert holding and len(holding[0].split()) <= 40, answer.text
+    assert words_before_sources(answer) <= 60
 
 
 def test_how_do_i_gets_the_steps_in_order(assistant: Assistant) -> None:
