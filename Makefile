@@ -35,7 +35,7 @@ test: $(STAMP)
 # The inner loop: lint, then the tests not marked slow (no servers, browsers, app processes,
 # crash or timeout tests). Target under 90 s on an idle machine (docs/benchmarks.md).
 check: lint
-	$(PY) -m pytest -m "not slow" -q $(PYTEST_ARGS)
+	SUPPLE_TEST_REUSE_INDEX=1 $(PY) -m pytest -m "not slow" -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -6,6 +6,7 @@ The network is blocked except loopback (pytest-socket, see pyproject addopts).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ for _name, _value in {
 
 from assistant.pipeline import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ingest.embed import Embedder  # noqa: E402
+from ingest.embed import Embedder, model_stamp  # noqa: E402
 from ingest.run import run_ingest  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,11 +56,36 @@ def embedder() -> Embedder:
     return e
 
 
+# `make check` sets this: the inner loop starts from a copy of the fixture blog's index built by
+# an earlier run, kept under .pytest_cache and named by a hash of everything that makes it (the
+# blog, ingest's code, the model). `make test` and CI always build it fresh.
+REUSE_INDEX = "SUPPLE_TEST_REUSE_INDEX"
+
+
+def _index_key() -> str:
+    digest = hashlib.sha256(model_stamp().encode())
+    for path in sorted([*(REPO / "ingest").rglob("*.py"), *BLOG.rglob("*")]):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
 def indexed_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
-    """An index of the fixture blog, built once per test session."""
-    settings = make_settings(tmp_path_factory.mktemp("data"))
+    """An index of the fixture blog, built once per test session (or copied, see REUSE_INDEX).
+
+    Each session gets its own copy, so what tests write beside the index (logs, votes) never
+    outlives the session; the ingest still runs over the copy, and finds nothing to embed."""
+    data_dir = tmp_path_factory.mktemp("data")
+    kept = REPO / ".pytest_cache" / "supple-index" / _index_key()
+    reuse = os.environ.get(REUSE_INDEX) == "1"
+    if reuse and kept.is_dir():
+        shutil.copytree(kept, data_dir, dirs_exist_ok=True)
+    settings = make_settings(data_dir)
     run_ingest(settings, embedder=embedder)
+    if reuse and not kept.is_dir():
+        shutil.rmtree(kept.parent, ignore_errors=True)  # older keys: the blog or ingest changed
+        shutil.copytree(data_dir, kept)
     return settings
 
 

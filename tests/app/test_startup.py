@@ -88,6 +88,7 @@ def test_run_a_chat_that_cannot_be_built_leaves_the_api_and_says_why(
         assert http.get("/").status_code == 404  # no chat, and no "starting" page either
 
 
+@pytest.mark.slow  # a fresh interpreter imports the app: 4 s
 def test_run_importing_the_app_leaves_gradio_for_later() -> None:
     """The chat's import is what python app.py defers: ``import app`` must not pull it in."""
     done = subprocess.run(

@@ -80,6 +80,7 @@ def test_only_absolute_bert_with_a_known_activation_runs_on_torch(tmp_path: Path
     assert not bert.fits(str(tmp_path))
 
 
+@pytest.mark.slow  # a fresh interpreter loads the model: 8 s
 def test_answering_a_question_imports_no_transformers(indexed_settings: Settings) -> None:
     """transformers (and sentence-transformers, scikit-learn) are ~4 s of cold start: the app
     and its first answer must not import them (docs/benchmarks.md, cold start)."""
