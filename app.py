@@ -26,7 +26,7 @@ from assistant.pipeline import Assistant  # noqa: E402
 from assistant.prompts import load_prompt  # noqa: E402
 from assistant.questionlog import QuestionLog  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ingest.settings import settings_error_line  # noqa: E402
+from ingest.settings import exit_line  # noqa: E402
 from webapp.api import install_api  # noqa: E402
 from webapp.articles import install_articles  # noqa: E402
 from webapp.gate import install_gate  # noqa: E402
@@ -147,12 +147,8 @@ def main() -> int:
         api = create_app(settings, assistant, chat=False)
         answered = threading.Event()
         app = LateMount(api, lambda api: _mount_chat_later(api, assistant, answered, settings))
-    except ValidationError as error:
-        print(f"error: {settings_error_line(error)}", file=sys.stderr)
-        return 2
-    except SuppleError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (ValidationError, SuppleError) as error:
+        return exit_line(error)
     threading.Thread(target=_warm_up, args=(assistant, answered), daemon=True).start()
     print(f"Supple is serving the API on http://{settings.host}:{settings.port}", flush=True)
     serve(app, settings)  # uvicorn with timeouts and limits (webapp/serve.py)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from assistant.errors import InputError, SuppleError
-from ingest.settings import settings_error_line
+from ingest.settings import exit_line
 
 if TYPE_CHECKING:
     from assistant.pipeline import Assistant
@@ -86,12 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         load(assistant)
         loaded_s = time.perf_counter() - started
         answer = assistant.ask(args.question, history).to_dict()
-    except ValidationError as error:
-        print(f"error: {settings_error_line(error)}", file=sys.stderr)
-        return 2
-    except SuppleError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (ValidationError, SuppleError) as error:
+        return exit_line(error)
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:

@@ -23,13 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from assistant.settings import Settings
-    from ingest.settings import settings_error_line
+    from ingest.settings import exit_line
 
     try:
         settings = Settings()
     except ValidationError as error:
-        print(f"error: {settings_error_line(error)}", file=sys.stderr)
-        return 2
+        return exit_line(error)
     if command == "run":
         from eval.run import main as run_main
 

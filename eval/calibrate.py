@@ -41,6 +41,7 @@ from eval.corpora import ensure_index, for_corpus
 from eval.metrics import hit_rank
 from eval.sets import EvalSet, load_set
 from ingest.embed import Embedder
+from ingest.settings import exit_line
 
 DENSE_WEIGHTS = (1.0, 2.0, 3.0, 4.0, 6.0, 9.0, 15.0)  # the cosine's, against scaled BM25's 1
 MRR_NOISE = 0.01
@@ -275,8 +276,7 @@ def main(argv: list[str], settings: Settings) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(calibration.to_json() + "\n", encoding="utf-8")
     except SuppleError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return exit_line(error)
     except OSError as exc:
         print(f"error: cannot write the fit: {exc}", file=sys.stderr)
         return 2

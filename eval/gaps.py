@@ -22,6 +22,7 @@ from eval.metrics import normalise
 from eval.run import rate_arg
 from eval.sets import EvalCase, EvalSet, dump_set
 from ingest.embed import Embedder
+from ingest.settings import exit_line
 
 # An answer whose best passage is less similar than this is listed as a possible gap.
 LOW_SCORE = 0.3
@@ -203,6 +204,5 @@ def main(argv: list[str], settings: Settings) -> int:
         print(f"error: cannot write the report: {exc}", file=sys.stderr)
         return 2
     except SuppleError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return exit_line(error)
     return 0

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from ingest.errors import SuppleError
 from ingest.fetch import is_url
-from ingest.settings import StoreSettings, settings_error_line
+from ingest.settings import StoreSettings, exit_line
 
 
 def parser() -> argparse.ArgumentParser:
@@ -124,12 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         report = run_ingest(
             settings, sources, rebuild=args.rebuild, progress=not args.json and sys.stderr.isatty()
         )
-    except ValidationError as error:
-        print(f"error: {settings_error_line(error)}", file=sys.stderr)
-        return 2
-    except SuppleError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (ValidationError, SuppleError) as error:
+        return exit_line(error)
     for skipped in report.skipped:
         print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
     if args.json:

@@ -6,6 +6,7 @@ everything below them is handed the object.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from pydantic import Field, ValidationError
@@ -84,3 +85,11 @@ def settings_error_line(error: ValidationError) -> str:
     first = error.errors()[0]
     name = "SUPPLE_" + "_".join(str(part) for part in first["loc"]).upper()
     return f"{name}: {first['msg']}"
+
+
+def exit_line(error: Exception) -> int:
+    """An entry point's answer to bad input (a setting, or a ``SuppleError``): one line on
+    stderr naming what is wrong, and exit status 2."""
+    line = settings_error_line(error) if isinstance(error, ValidationError) else str(error)
+    print(f"error: {line}", file=sys.stderr)
+    return 2
