@@ -846,6 +846,9 @@ def test_an_explained_symptom_is_no_pattern_match_and_vetoes_the_semantic_check(
     # a bare question about an exercise's safety tells no symptom; with a symptom it is no veto
     assert FLAGS.vetoes_semantic("is walking safe for him?", stroke)
     assert not FLAGS.vetoes_semantic("is walking safe for him? his arm is weak", stroke)
+    # a guess is no check: it neither settles a symptom nor resolves an earlier red flag
+    assert not FLAGS.is_resolved("I thought it was just a strain from the flight")
+    assert FLAGS.is_resolved("the doctor said it was just a strain")
 
 
 # --- every wording -------------------------------------------------------------------------
