@@ -98,6 +98,9 @@ class Category:
     # a settled window still counts for this category when one of these holds in it
     # (saddle numbness that "passes when I lie down" is still told with back pain)
     unsettled: tuple[Pattern, ...] = ()
+    # a benign cause named for the symptom ("numb from the dentist's anaesthetic", "bumped
+    # my shin"): like ``unless`` for the patterns, and it also vetoes the semantic check
+    explained: tuple[Pattern, ...] = ()
 
     def settled_by(self, window: str, settled: bool, around: str | None = None) -> bool:
         """Whether the file's settled frame (``settled``: it holds in ``window``, or in the
@@ -109,8 +112,13 @@ class Category:
     def matches(self, window: str) -> bool:
         probe = self.strip.sub(" ", window) if self.strip else window
         return any(_holds(p, probe) for p in self.patterns) and not any(
-            _holds(p, probe) for p in self.unless
+            _holds(p, probe) for p in (*self.unless, *self.explained)
         )
+
+    def explains(self, window: str) -> bool:
+        """A benign cause named for this kind of symptom holds in ``window``."""
+        probe = self.strip.sub(" ", window) if self.strip else window
+        return any(_holds(p, probe) for p in self.explained)
 
 
 class Compiler:
@@ -177,6 +185,7 @@ def _category(raw: Mapping[str, Any], compiler: Compiler) -> Category:
         near_misses=_strings(raw, "near_misses", where),
         settles=bool(raw.get("settles", True)),
         unsettled=tuple(compiler.pattern(p, where) for p in _strings(raw, "settles_unless", where)),
+        explained=tuple(compiler.pattern(p, where) for p in _strings(raw, "explained", where)),
     )
 
 
@@ -307,8 +316,13 @@ class RedFlags:
         category: Category | None = None,
         context: Mapping[str, tuple[bool, str | None]] | None = None,
     ) -> bool:
-        return self.skips(window, category, context) or any(
-            _holds(p, window) for p in self.reassured
+        """The semantic check does not flag ``window`` for ``category`` (the category of its
+        nearest example): skipped (``skips``), reassured (``semantic_unless``), or a benign
+        cause the category names (``explained``) holds in it."""
+        return (
+            self.skips(window, category, context)
+            or any(_holds(p, window) for p in self.reassured)
+            or (category is not None and category.explains(window))
         )
 
     def match_windows(

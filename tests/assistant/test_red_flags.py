@@ -686,6 +686,171 @@ def test_round6_typos_spare_blog_words_and_denials_blank_their_words() -> None:
     assert "sudden" in FLAGS.prepare("it was sudden")
 
 
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        # a contraction that leads a cue ("I've had ... for", "my calf's been swollen") had never
+        # matched: the group's lookbehind saw the letter before the apostrophe
+        (
+            "I had bowel cancer treated four years ago. I've had back pain for a month now and "
+            "it's worse at night.",
+            True,
+        ),
+        (
+            "I had bowel cancer treated four years ago and have been well since. What core "
+            "exercises are safe?",
+            False,
+        ),
+        ("Had a clot in 2020. My calf's been swollen and hot since the drive home.", True),
+        ("Had a clot in 2020, fully treated. Can I do calf raises?", False),
+        # "now" right after a resolution, and a resolution after "but", are no cues of now
+        (
+            "I had flu last week with a fever and a bad headache and a stiff neck. It's all "
+            "settled now, I've been fine for three days. When can I swim again?",
+            False,
+        ),
+        (
+            "I had flu last week and it settled, but now I have a fever again with a stiff neck "
+            "and the worst headache.",
+            True,
+        ),
+        (
+            "After a long ride my groin went numb for a while but it was back to normal after "
+            "lunch. Better saddle?",
+            False,
+        ),
+        ("After a long ride my groin went numb and it's still numb this morning.", True),
+        # "since then" after a past event told as unchanged; normal for days
+        (
+            "My mum had a stroke five years ago; her left hand has been a bit clumsy since then "
+            "but it hasn't changed for years. Chair exercises?",
+            False,
+        ),
+        (
+            "My mum had a stroke five years ago and since this morning her speech is slurred.",
+            True,
+        ),
+        (
+            "Had a temperature and a sore back with a chest infection last week, temperature has "
+            "been normal for three days. OK to jog?",
+            False,
+        ),
+        (
+            "Had a temperature and a sore back last week and the fever came back last night, my "
+            "back is agony.",
+            True,
+        ),
+        # gone the moment the reader stands, gone by the morning
+        (
+            "My bottom goes numb on the hard church pews but it goes the moment I stand up.",
+            False,
+        ),
+        ("My bottom has gone numb and it doesn't go when I stand up.", True),
+        (
+            "My feet and ankles get puffy after a long shift, both of them, gone by the morning.",
+            False,
+        ),
+        # a guess by the reader or a relative is no check; a clinician's word is
+        (
+            "Back from a long-haul flight and my left calf is swollen and warm. I assumed it was "
+            "just the cramped seat.",
+            True,
+        ),
+        (
+            "Back from a long-haul flight, my ankles were a bit puffy but the GP said it was just "
+            "the cabin and it has gone down now.",
+            False,
+        ),
+        (
+            "Two days after my hip replacement my calf looks red and sore, my husband says it's "
+            "just bruising from the surgery.",
+            True,
+        ),
+        # a change of state is live; "years back" is a time, not the back
+        ("Since the plane landed my right calf has turned red and tender.", True),
+        (
+            "Fractured a vertebra years back, healed; now a mild ache after long rides.",
+            False,
+        ),
+        # a leg told as bigger than the other; a knock explains only a local swelling
+        ("After my ankle surgery my left calf is much bigger than the right one.", True),
+        (
+            "had knee op last week and my calf is twice the size of the other, ok to foam roll?",
+            True,
+        ),
+        ("Caught my shin on a step, there's a bruise and a small lump just at that spot.", False),
+        ("Knocked my shin last week and now my whole calf is swollen, hot and red.", True),
+        # a clinician explained the bladder symptom; cauda equina signs told with it still count
+        (
+            "I'm 32 weeks pregnant and keep needing to wee, my midwife said it's the baby sitting "
+            "on my bladder. Back stretches?",
+            False,
+        ),
+        (
+            "I'm 32 weeks pregnant, my back is killing me and since this morning I can't feel "
+            "myself wee.",
+            True,
+        ),
+        # information questions; weight lost with a cause named; the dentist's numbing
+        ("What sort of headaches should make someone worry about meningitis?", False),
+        ("What sort of headache is this? It came on like a thunderclap, worst ever.", True),
+        ("I've dropped a few pounds since upping my cycling mileage, appetite the same.", False),
+        ("I've dropped a stone without trying and the pain in my back wakes me every night.", True),
+        ("My lip is still numb from the filling this afternoon, fine to go to the gym?", False),
+        ("I had a filling this morning and now my speech is slurred and my arm feels weak.", True),
+        ("My face is still numb from the dentist two days later and drooping.", True),
+        # a condition under regular surveillance; words of the misses
+        ("My nan has a small aortic aneurysm that they monitor each year. Is swimming ok?", False),
+        ("My nan has an aneurysm and suddenly has a tearing pain in her back.", True),
+        ("Since last night my dad can't get his breath even when he sits still.", True),
+        ("He coughed a bit of blood into a tissue this morning.", True),
+        ("My back went yesterday and sex feels completely different.", True),
+        ("been using again and now my backs in agony, fever n shivers", True),
+    ],
+)
+def test_round7_frames_pass_near_misses_and_catch_their_live_twins(text: str, urgent: bool) -> None:
+    assert (FLAGS.match(text) is not None) == urgent, (text, FLAGS.prepare(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        # a denied companion ("no blood") is blanked for the semantic check too
+        ("I get a dry cough on frosty morning runs, no blood, no wheeze. Any tips?", False),
+        ("I get a dry cough on frosty runs and this morning I coughed up some blood.", True),
+        # a benign cause a category names (`explained`) also vetoes a match on similarity alone
+        ("Half my face is numb from the dentist's anaesthetic today. Ok to lift later?", False),
+        ("Half my face went numb and droopy at lunch and my words are coming out wrong.", True),
+        ("I've lost a little weight since starting triathlon training. More carbs?", False),
+        ("I've lost weight for no reason and my back aches at night.", True),
+        # a mild ache after an activity; a sentence that only asks if an exercise is safe
+        ("Just a dull ache in my lower back after digging the allotment. Heat or ice?", False),
+        ("Dull ache in my lower back after gardening, and now I have a fever and shivers.", True),
+        ("My grandad has a small aneurysm they scan every year. Is cycling safe for him?", False),
+    ],
+)
+def test_round7_semantic_vetoes_pass_near_misses_and_keep_their_live_twins(
+    safety: Safety, text: str, urgent: bool
+) -> None:
+    verdict = safety.check(text)
+    assert (verdict is not None and verdict.kind == Kind.URGENT) == urgent, (text, verdict)
+
+
+def test_an_explained_symptom_is_no_pattern_match_and_vetoes_the_semantic_check() -> None:
+    stroke = FLAGS.by_id("stroke")
+    numb = "half my face is numb from the dentist's anaesthetic this morning."
+    assert stroke.explains(numb) and not stroke.matches(numb)
+    assert FLAGS.vetoes_semantic(numb, stroke)
+    live = "half my face is numb and drooping and my speech is slurred."
+    assert not stroke.explains(live) and not FLAGS.vetoes_semantic(live, stroke)
+    # a bare question about an exercise's safety tells no symptom; with a symptom it is no veto
+    assert FLAGS.vetoes_semantic("is walking safe for him?", stroke)
+    assert not FLAGS.vetoes_semantic("is walking safe for him? his arm is weak", stroke)
+    # a guess is no check: it neither settles a symptom nor resolves an earlier red flag
+    assert not FLAGS.is_resolved("I thought it was just a strain from the flight")
+    assert FLAGS.is_resolved("the doctor said it was just a strain")
+
+
 # --- every wording -------------------------------------------------------------------------
 
 
