@@ -10,7 +10,7 @@ asked for), then quotes what the question asks of it, in the author's words:
 - how do I / what should I do: the steps, whole;
 - otherwise the passage, or the lines of it nearest the question when it is long.
 
-A reply stays short (``max_words``, about 80 words before the sources).
+A reply stays short (``max_words``, about 100 words before the sources).
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ _POINTS_BACK = re.compile(r"^(this|these|it|they|that|those|then)\b", re.I)
 
 TokenSink = Callable[[str], None]
 FITTING_NUMBER = 0.7  # intent.quantity_fit of a line holding a number of the kind asked
+# A quantity's passage is quoted whole only up to this; longer, the sentence holding the number
+# (a "how long" answer is a line, though the budget for other questions is 100 words)
+QUANTITY_WHOLE_WORDS = 80
 LIST_HEADING_SPECIFICITY = 2.0  # Zipf 5: a heading naming "couch", "mcgill", "faber"
 
 
@@ -179,7 +182,7 @@ class ExtractiveAnswerer:
         embedder: Embedder,
         max_quotes: int = 3,
         passages_considered: int = 5,
-        max_words: int = 80,
+        max_words: int = 100,
         lexical_weight: float = 0.3,
         second_margin: float = 0.2,
         second_budget: float = 1.25,
@@ -253,12 +256,14 @@ class ExtractiveAnswerer:
         """The offsets of what to quote from one passage: all of it when short (and for
         lists and steps), else the best unit widened by its neighbours up to the budget."""
         text = s.passage.text
-        if not s.units or _word_count(text) <= self.max_words:
+        quantity = form is Form.QUANTITY and bool(s.fits)
+        whole = QUANTITY_WHOLE_WORDS if quantity else self.max_words
+        if not s.units or _word_count(text) <= whole:
             return 0, len(text)
         if form in (Form.LIST, Form.STEPS) and _word_count(text) <= 1.5 * self.max_words:
             return 0, len(text)
         best = int(np.argmax(s.unit_scores))
-        if form is Form.QUANTITY and s.fits:
+        if quantity:
             return self._quantity_span(s, best)
         lo = hi = best
         budget = self.max_words
@@ -335,14 +340,17 @@ class ExtractiveAnswerer:
         # a list's items: the primary's siblings, or its children when it heads the list,
         # when the list's heading names something specific the question asks about
         family = {h for h in (parent, primary.passage.section) if h and self._names(h, weights)}
+        if form in (Form.LIST, Form.STEPS) and not family and self._list_retrieved(primary, scored):
+            family = {parent}
         if form in (Form.LIST, Form.STEPS) and family:
-            # the other items of the same list (retrieved, or added as context), in order
+            # the other items of the same list (retrieved, or added as context), in order,
+            # after the list's own lead-in passage when there is one
             seen = {primary.passage.chunk_id}
             for r, p in enumerate(passages):
                 if (
                     p.chunk_id not in seen
                     and p.article == primary.passage.article
-                    and _parent(p.section) in family
+                    and (_parent(p.section) in family or p.section == parent)
                 ):
                     seen.add(p.chunk_id)
                     chosen.append(self._score(p, r, q, weights, form, question))
@@ -404,6 +412,20 @@ class ExtractiveAnswerer:
             return 0, len(s.passage.text)
         best = int(np.argmax(s.unit_scores))
         return s.units[best].start, s.units[best].end
+
+    def _list_retrieved(self, primary: Scored, scored: list[Scored]) -> bool:
+        """The question's best passages are items of one list (two or more of them under
+        the primary's parent heading) and the primary's own heading names nothing the
+        question asks: the list is the answer, not the one item that scored best."""
+        parent = _parent(primary.passage.section)
+        if not parent:
+            return False
+        items = [
+            s
+            for s in scored
+            if s.passage.article == primary.passage.article and _parent(s.passage.section) == parent
+        ]
+        return len(items) >= 2
 
     @staticmethod
     def _names(heading: str, weights: dict[str, float]) -> bool:

@@ -54,11 +54,11 @@ def test_a_quantity_question_gets_the_sentence_with_the_number(
     answer = assistant.ask(question)
     assert answer.kind == "answer"
     assert number in answer.text
-    # the quote holding the number is its sentence, not the section (another passage's
-    # line with a number of the kind asked may follow it, within the answer's budget)
+    # the quote holding the number is its sentence, not the section: the lines right after
+    # it may follow while they hold numbers too, within half the answer's 100-word budget
     holding = [c.text for c in answer.citations if number in c.text]
-    assert holding and len(holding[0].split()) <= 40, answer.text
-    assert words_before_sources(answer) <= 60
+    assert holding and len(holding[0].split()) <= 50, answer.text
+    assert words_before_sources(answer) <= 75
 
 
 def test_how_do_i_gets_the_steps_in_order(assistant: Assistant) -> None:
