@@ -350,7 +350,7 @@ class ExtractiveAnswerer:
                 if (
                     p.chunk_id not in seen
                     and p.article == primary.passage.article
-                    and (_parent(p.section) in family or p.section == parent)
+                    and (_parent(p.section) in family or (parent and p.section == parent))
                 ):
                     seen.add(p.chunk_id)
                     chosen.append(self._score(p, r, q, weights, form, question))
