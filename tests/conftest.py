@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 for _name, _value in {
@@ -68,6 +69,22 @@ def _index_key() -> str:
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def kept_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """``encode(texts)``; under REUSE_INDEX, the vectors an earlier run made of the same texts
+    with the same ingest code and model (kept beside the index; the newest set only)."""
+    if os.environ.get(REUSE_INDEX) != "1":
+        return encode(texts)
+    digest = hashlib.sha256(_index_key().encode() + "\0".join(texts).encode())
+    path = REPO / ".pytest_cache" / "supple-vectors" / f"{digest.hexdigest()[:16]}.npy"
+    if path.is_file():
+        return np.asarray(np.load(path))
+    vectors = encode(texts)
+    shutil.rmtree(path.parent, ignore_errors=True)
+    path.parent.mkdir(parents=True)
+    np.save(path, vectors)
+    return vectors
 
 
 @pytest.fixture(scope="session")

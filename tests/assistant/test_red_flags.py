@@ -28,7 +28,7 @@ from assistant.safety.semantic import (
 from assistant.settings import PROMPTS_DIR, Settings
 from assistant.types import Kind, Turn
 from ingest.embed import Embedder
-from tests.conftest import make_settings
+from tests.conftest import kept_vectors, make_settings
 
 FLAGS = default()
 EXAMPLES = [(c.id, e) for c in FLAGS.categories for e in c.examples]
@@ -46,7 +46,7 @@ class Batched(Embedder):
 
     def __init__(self, texts: list[str]) -> None:
         super().__init__()
-        self.memo = dict(zip(texts, super().encode(texts), strict=True))
+        self.memo = dict(zip(texts, kept_vectors(texts, super().encode), strict=True))
 
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self.memo))
