@@ -413,19 +413,17 @@ class ExtractiveAnswerer:
         best = int(np.argmax(s.unit_scores))
         return s.units[best].start, s.units[best].end
 
-    def _list_retrieved(self, primary: Scored, scored: list[Scored]) -> bool:
-        """The question's best passages are items of one list (two or more of them under
-        the primary's parent heading) and the primary's own heading names nothing the
-        question asks: the list is the answer, not the one item that scored best."""
+    @staticmethod
+    def _list_retrieved(primary: Scored, scored: list[Scored]) -> bool:
+        """Two or more of the question's best passages are items of the primary's list (its
+        article, its parent heading): when no heading names what was asked, the list is the
+        answer, not the one item that scored best."""
         parent = _parent(primary.passage.section)
-        if not parent:
-            return False
-        items = [
-            s
-            for s in scored
-            if s.passage.article == primary.passage.article and _parent(s.passage.section) == parent
-        ]
-        return len(items) >= 2
+        article = primary.passage.article
+        items = sum(
+            s.passage.article == article and _parent(s.passage.section) == parent for s in scored
+        )
+        return bool(parent) and items >= 2
 
     @staticmethod
     def _names(heading: str, weights: dict[str, float]) -> bool:

@@ -6,6 +6,7 @@ The network is blocked except loopback (pytest-socket, see pyproject addopts).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -63,6 +64,7 @@ def embedder() -> Embedder:
 REUSE_INDEX = "SUPPLE_TEST_REUSE_INDEX"
 
 
+@functools.cache
 def _index_key() -> str:
     digest = hashlib.sha256(model_stamp().encode())
     for path in sorted([*(REPO / "ingest").rglob("*.py"), *BLOG.rglob("*")]):
